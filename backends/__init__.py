@@ -1,0 +1,1 @@
+"""Key backends. A backend holds keys and signs; it never imports ``signer``."""
