@@ -1,0 +1,191 @@
+"""The seal guard in one SQLite file (the default, in the configdir).
+
+Durability: WAL journal with ``synchronous=FULL``, so COMMIT returns only after the WAL is
+fsync'd; a SIGKILL or power cut after it cannot lose the record, and one before it loses a seal
+that was never delivered. Atomicity across processes (two signers or ``guard reset`` sharing the
+file): ``BEGIN IMMEDIATE`` takes the write lock before the records are read, so no other writer
+can slip in between the check and the record.
+
+Fail closed: every call first checks that the file at the path is still the one the connection
+has open. A deleted or replaced file would otherwise take our records with it silently, so a
+missing file refuses, and the file is created only until this process has opened it once. Any
+SQLite error drops the connection and refuses; the next call reopens, which is how the guard
+recovers by itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from urllib.parse import quote
+
+from signer.clique.guard.errors import SealGuardUnavailable
+from signer.clique.guard.policy import Decision, Proposal, SealRecord
+from signer.clique.guard.store import KEEP_HEIGHTS, Decide
+
+BUSY_TIMEOUT_MS = 5000
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seals (
+    chain_id    INTEGER NOT NULL,
+    signer      TEXT    NOT NULL,
+    height      INTEGER NOT NULL,
+    seal_hash   BLOB    NOT NULL,
+    parent_hash BLOB    NOT NULL,
+    sealed_at   REAL    NOT NULL,
+    PRIMARY KEY (chain_id, signer, height, seal_hash)
+) WITHOUT ROWID
+"""
+_COLUMNS = "chain_id, signer, height, seal_hash, parent_hash, sealed_at"
+
+
+def _record(row: tuple[int, str, int, bytes, bytes, float]) -> SealRecord:
+    return SealRecord(row[0], row[1], row[2], bytes(row[3]), bytes(row[4]), row[5])
+
+
+class SqliteStore:
+    def __init__(self, path: str) -> None:
+        self.path = os.path.abspath(path)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None
+        self._opened_once = False
+        try:
+            with self._lock:
+                self._connection()
+        except SealGuardUnavailable:
+            pass  # fail closed on use, not at start-up: the signer keeps serving everything else
+
+    @property
+    def location(self) -> str:
+        return self.path
+
+    def _unavailable(self, what: str) -> SealGuardUnavailable:
+        return SealGuardUnavailable(f"seal guard unavailable ({self.path}): {what}")
+
+    def _open(self) -> sqlite3.Connection:
+        create = not self._opened_once
+        if create and not os.path.exists(self.path):
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+            dir_fd = os.open(os.path.dirname(self.path), os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)  # the new file's name must survive a crash too
+            finally:
+                os.close(dir_fd)
+        uri = f"file:{quote(self.path)}?mode=rw"  # rw: never create behind the operator's back
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+                raise sqlite3.OperationalError("cannot switch the database to WAL mode")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(_SCHEMA)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.close()
+            raise
+        self._opened_once = True
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        """The open connection, reopened when the file at the path is no longer the one it holds."""
+        try:
+            st = os.stat(self.path)
+            identity = (st.st_dev, st.st_ino)
+        except FileNotFoundError:
+            if self._opened_once:
+                self._drop()
+                raise self._unavailable(
+                    "refusing to seal, the guard database is missing (deleted or moved?)"
+                ) from None
+            identity = None
+        if self._conn is not None and identity == self._identity:
+            return self._conn
+        self._drop()
+        try:
+            self._conn = self._open()
+            st = os.stat(self.path)
+            self._identity = (st.st_dev, st.st_ino)
+        except (OSError, sqlite3.Error) as exc:
+            self._drop()
+            raise self._unavailable(f"refusing to seal, cannot open the guard database: {exc}") from exc
+        return self._conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with suppress(sqlite3.Error):
+                self._conn.close()
+        self._conn = None
+        self._identity = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._drop()  # its state is unknown after an I/O error; reopen next time
+                raise self._unavailable(f"refusing to seal, the database failed: {exc}") from exc
+
+    def check_and_record(self, proposal: Proposal, decide: Decide) -> Decision:
+        p = proposal
+        with self._transaction() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM seals WHERE chain_id = ? AND signer = ? AND height = "
+                "(SELECT max(height) FROM seals WHERE chain_id = ? AND signer = ?)",
+                (p.chain_id, p.signer, p.chain_id, p.signer),
+            ).fetchall()
+            decision = decide([_record(r) for r in rows])
+            if decision.record:
+                conn.execute(
+                    f"INSERT INTO seals ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                    (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, time.time()),
+                )
+                conn.execute(
+                    "DELETE FROM seals WHERE chain_id = ? AND signer = ? AND height <= ?",
+                    (p.chain_id, p.signer, p.height - KEEP_HEIGHTS),
+                )
+        return decision
+
+    def show(self, chain_id: int | None, signer: str | None, heights: int) -> list[SealRecord]:
+        with self._transaction() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM ("
+                f"  SELECT {_COLUMNS}, dense_rank() OVER"
+                "    (PARTITION BY chain_id, signer ORDER BY height DESC) AS rank FROM seals"
+                "  WHERE (?1 IS NULL OR chain_id = ?1) AND (?2 IS NULL OR signer = ?2))"
+                " WHERE rank <= ?3 ORDER BY chain_id, signer, height, sealed_at",
+                (chain_id, signer, heights),
+            ).fetchall()
+        return [_record(r) for r in rows]
+
+    def reset(self, chain_id: int, signer: str, height: int) -> int:
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "DELETE FROM seals WHERE chain_id = ? AND signer = ? AND height >= ?",
+                (chain_id, signer, height),
+            )
+            return cur.rowcount
+
+    def integrity_check(self) -> str:
+        """SQLite's own verdict on the file ("ok" when sound), for operators and the crash tests."""
+        with self._transaction() as conn:
+            return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
