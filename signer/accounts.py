@@ -1,0 +1,76 @@
+"""The account manager: one view over every configured backend, in clef's order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from backends.base import Account, Backend
+
+log = logging.getLogger("sealward.accounts")
+
+
+class DuplicateAccountError(Exception):
+    """The same address is held by two backends; the signer refuses to start (ambiguous key)."""
+
+
+def _url_sort_key(account: Account) -> tuple[str, str]:
+    # geth sorts wallets by URL: scheme first, then the rest of the URL.
+    parts = urlsplit(account.url)
+    return parts.scheme, account.url[len(parts.scheme) :]
+
+
+class AccountManager:
+    def __init__(self, backends: Sequence[Backend]) -> None:
+        self._backends = list(backends)
+
+    @property
+    def backends(self) -> list[Backend]:
+        return list(self._backends)
+
+    def backend(self, name: str) -> Backend | None:
+        return next((b for b in self._backends if b.name == name), None)
+
+    def accounts(self) -> list[Account]:
+        """All accounts of all backends, sorted by URL like geth's account manager."""
+        found: list[Account] = []
+        for backend in self._backends:
+            try:
+                found.extend(backend.accounts())
+            except Exception as exc:  # a vanished device must not hide the other backends
+                log.warning("Listing accounts failed backend=%s err=%s", backend.name, exc)
+        return sorted(found, key=_url_sort_key)
+
+    def find(self, address: str) -> tuple[Backend, Account] | None:
+        """The backend and account for ``address`` (any case), or None."""
+        wanted = address.lower()
+        for backend in self._backends:
+            try:
+                accounts = backend.accounts()
+            except Exception as exc:
+                log.warning("Listing accounts failed backend=%s err=%s", backend.name, exc)
+                continue
+            for account in accounts:
+                if account.address.lower() == wanted:
+                    return backend, account
+        return None
+
+    def check_no_duplicates(self) -> None:
+        """Refuse the same address in two backends: which key would sign would be ambiguous."""
+        seen: dict[str, Account] = {}
+        for account in self.accounts():
+            other = seen.get(account.address.lower())
+            if other is not None and other.backend != account.backend:
+                raise DuplicateAccountError(
+                    f"account {account.address} is held by two backends ({other.url} and {account.url}); "
+                    "remove one of them"
+                )
+            seen[account.address.lower()] = account
+
+    def close(self) -> None:
+        for backend in self._backends:
+            try:
+                backend.close()
+            except Exception as exc:
+                log.warning("Closing backend failed backend=%s err=%s", backend.name, exc)

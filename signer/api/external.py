@@ -1,0 +1,189 @@
+"""The external API (``account_*``): what a node may ask. Every request is approved before the
+account is even looked up, so the API cannot be used to enumerate accounts (clef-compat §2)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from backends.base import Secret
+from backends.keystore import KeystoreBackend
+from signer.api.credentials import CredentialSource, NoCredentials, credential_for
+from signer.approval.ui import UI
+from signer.codecs.hexutil import MixedcaseAddress
+from signer.codecs.signdata import SignDataPlan, plan_sign_data, text_hash
+from signer.errors import (
+    InvalidRequestData,
+    NotSupported,
+    RequestDenied,
+    SignerError,
+    UnknownAccount,
+    error_message,
+)
+from signer.accounts import AccountManager
+from signer.types import EXTERNAL_API_VERSION, ListRequest, Metadata, NewAccountRequest, UserInputRequest
+
+log = logging.getLogger("sealward.api")
+
+
+class SealGuardProtocol(Protocol):
+    def check_and_record(
+        self, chain_id: int, signer: str, height: int, seal_hash: bytes, parent_hash: bytes
+    ) -> None: ...
+
+
+class PasswordRule(Protocol):
+    def __call__(self, password: str) -> None: ...
+
+
+def _default_password_rule(password: str) -> None:
+    from signer.vault.passwords import check_password_format
+
+    check_password_format(password)
+
+
+class ExternalAPI:
+    """clef's SignerAPI. Methods take decoded parameters; the RPC binding decodes the wire form."""
+
+    def __init__(
+        self,
+        accounts: AccountManager,
+        ui: UI,
+        chain_id: int,
+        *,
+        credentials: CredentialSource | None = None,
+        advanced: bool = False,
+        seal_guard: SealGuardProtocol | None = None,
+        password_rule: PasswordRule = _default_password_rule,
+        extensions: Any = None,
+    ) -> None:
+        self.accounts = accounts
+        self.ui = ui
+        self.chain_id = chain_id
+        self.credentials: CredentialSource = credentials or NoCredentials()
+        self.advanced = advanced
+        self.seal_guard = seal_guard
+        self.password_rule = password_rule
+        self.extensions = extensions  # transactions and typed data, attached by the app when available
+
+    # --- account_version / account_list / account_new ---------------------------------------
+
+    def version(self, meta: Metadata) -> str:
+        return EXTERNAL_API_VERSION
+
+    def list(self, meta: Metadata) -> list[str]:
+        listed = [{"address": a.address.lower(), "url": a.url} for a in self.accounts.accounts()]
+        approved = self.ui.approve_listing(ListRequest(listed, meta))
+        if approved is None:
+            raise RequestDenied()
+        return [str(entry.get("address", "")).lower() for entry in approved]
+
+    def new(self, meta: Metadata) -> str:
+        keystore = self.accounts.backend("keystore")
+        if not isinstance(keystore, KeystoreBackend):
+            raise SignerError("password based accounts not supported")
+        if not self.ui.approve_new_account(NewAccountRequest(meta)):
+            raise RequestDenied()
+        return create_keystore_account(keystore, self.ui, self.password_rule).lower()
+
+    # --- account_signData --------------------------------------------------------------------
+
+    def sign_data(self, meta: Metadata, content_type: str, address: MixedcaseAddress, data: Any) -> str:
+        plan = plan_sign_data(content_type, address, data, meta)
+        return self.sign_plan(plan)
+
+    def sign_plan(self, plan: SignDataPlan) -> str:
+        """Approve, sign and (for clique seals) record: the tail shared by signData and typed data."""
+        try:
+            return "0x" + self._approve_and_sign(plan).hex()
+        except Exception as exc:
+            # clef shows every failure after the request was built to the UI as well (§2.6).
+            self.ui.show_error(error_message(exc))
+            raise
+
+    def _approve_and_sign(self, plan: SignDataPlan) -> bytes:
+        if not self.ui.approve_sign_data(plan.request):
+            raise RequestDenied()
+        found = self.accounts.find(plan.request.address.checksummed)
+        if found is None:
+            raise UnknownAccount()
+        backend, account = found
+        credential = credential_for(backend, account, "data", self.credentials, self.ui)
+        signature = backend.sign(account, plan.payload, credential)
+        if plan.clique_number is not None and self.seal_guard is not None:
+            # Durable before the signature leaves the process: a crash after this line only
+            # loses a seal nobody received.
+            assert plan.clique_parent is not None
+            self.seal_guard.check_and_record(
+                self.chain_id, account.address, plan.clique_number, plan.payload.digest, plan.clique_parent
+            )
+        return signature.to_bytes(plan.v_offset)
+
+    # --- typed data, transactions, gnosis: provided by the extensions module ----------------
+
+    def sign_typed_data(self, meta: Metadata, address: MixedcaseAddress, typed_data: Any) -> str:
+        if self.extensions is None:
+            raise NotSupported("account_signTypedData is not supported yet")
+        return str(self.extensions.sign_typed_data(self, meta, address, typed_data))
+
+    def sign_transaction(self, meta: Metadata, args: Any, method_selector: str | None) -> Any:
+        if self.extensions is None:
+            raise NotSupported("account_signTransaction is not supported yet")
+        return self.extensions.sign_transaction(self, meta, args, method_selector)
+
+    def sign_gnosis_safe_tx(
+        self, meta: Metadata, address: MixedcaseAddress, gnosis_tx: Any, method_selector: str | None
+    ) -> Any:
+        if self.extensions is None:
+            raise NotSupported("account_signGnosisSafeTx is not supported yet")
+        return self.extensions.sign_gnosis_safe_tx(self, meta, address, gnosis_tx, method_selector)
+
+    # --- account_ecRecover --------------------------------------------------------------------
+
+    def ec_recover(self, meta: Metadata, data: bytes, sig: bytes) -> str:
+        return ec_recover(data, sig)
+
+
+def ec_recover(data: bytes, sig: bytes) -> str:
+    """The address whose personal_sign signature over ``data`` is ``sig`` (clef-compat §2.7)."""
+    from backends.secp256k1 import address_of_public_key, recover_public_key
+
+    if len(sig) != 65:
+        raise InvalidRequestData("signature must be 65 bytes long")
+    if sig[64] not in (27, 28):
+        raise InvalidRequestData("invalid Ethereum signature (V is not 27 or 28)")
+    _, digest = text_hash(data)
+    r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")
+    try:
+        public_key = recover_public_key(digest, sig[64] - 27, r, s)
+    except Exception as exc:
+        raise InvalidRequestData("recovery failed") from exc
+    return address_of_public_key(public_key).lower()
+
+
+def create_keystore_account(keystore: KeystoreBackend, ui: UI, password_rule: PasswordRule) -> str:
+    """clef's three attempts at a password for a new key (§2.3 steps 3–5). Returns the address."""
+    for attempt in range(3):
+        prompt = (
+            "Please enter a password for the new account to be created "
+            f"(attempt {attempt} of 3)"
+        )
+        try:
+            password = ui.on_input_required(UserInputRequest("New account password", prompt, True))
+        except Exception as exc:
+            log.warning("Failed to get password err=%s", type(exc).__name__)
+            continue
+        try:
+            password_rule(password)
+        except ValueError as exc:
+            ui.show_error(
+                f"Account creation attempt #{attempt + 1} failed due to password requirements: {exc}"
+            )
+            continue
+        account = keystore.new_account(Secret(password))
+        log.info("Your new key was generated address=%s", account.address)
+        log.warning("Please backup your key file! path=%s", account.url)
+        log.warning("Please remember your password!")
+        return account.address
+    raise SignerError("account creation failed")
+

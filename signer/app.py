@@ -1,0 +1,229 @@
+"""The composition root: config -> UI -> vault -> rules -> backends -> API -> audit -> transports.
+
+Nothing else wires components together; the CLI only parses flags and calls ``App``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+from backends.base import Backend, Secret
+from signer.accounts import AccountManager
+from signer.api.audit import AuditedAPI
+from signer.api.auditlog import AuditLog
+from signer.api.binding import bind_external_api
+from signer.api.external import ExternalAPI
+from signer.api.protocol import ExternalAPIProtocol
+from signer.approval.console import ConsoleUI
+from signer.approval.ui import UI
+from signer.config import Config
+from signer.rpc.dispatch import Dispatcher
+from signer.types import Metadata, StartupInfo, UserInputRequest
+
+log = logging.getLogger("sealward")
+
+
+def make_backends(config: Config) -> list[Backend]:
+    backends: list[Backend] = []
+    if config.keystore is not None and str(config.keystore):
+        from backends.keystore import KeystoreBackend
+
+        backends.append(KeystoreBackend(config.keystore, light_kdf=config.light_kdf))
+    if config.pkcs11_module:
+        from backends.pkcs11 import Pkcs11Backend
+
+        backends.append(Pkcs11Backend(config.pkcs11_module, list(config.pkcs11_tokens)))
+    if config.ledger:
+        try:
+            from backends.ledger import LedgerBackend
+        except ImportError as exc:
+            log.warning("Ledger support is unavailable err=%s", exc)
+        else:
+            backends.append(LedgerBackend(accounts_per_path=config.ledger_accounts))
+    return backends
+
+
+def master_password(config: Config, ui: UI) -> Secret:
+    if config.master_password_file is not None:
+        from signer.vault.passwords import read_password_file
+
+        return read_password_file(config.master_password_file)
+    request = UserInputRequest("Master Password", "Please enter the password to decrypt the master seed", True)
+    return Secret(ui.on_input_required(request))
+
+
+def open_vault(config: Config, ui: UI) -> Any:
+    """The unlocked vault, or None: as in clef, any failure means 'rules disabled' and prompts."""
+    from signer.vault import Vault, unlock_master_seed
+
+    if not config.masterseed_path.exists():
+        log.warning("Failed to open master, rules disabled err=%s", "no master seed (run 'sealward init')")
+        return None
+    try:
+        seed = unlock_master_seed(config.masterseed_path, master_password(config, ui))
+        return Vault.open(config.configdir, seed)
+    except Exception as exc:
+        log.warning("Failed to open master, rules disabled err=%s", exc)
+        return None
+
+
+def attested_rules(config: Config, vault: Any) -> str | None:
+    """The rule source when --rules is set and its sha256 matches the attested hash, else None."""
+    if config.rules is None or vault is None:
+        return None
+    try:
+        source = config.rules.read_bytes()
+    except OSError as exc:
+        log.warning("Could not load rules, disabling file=%s err=%s", config.rules, exc)
+        return None
+    actual = hashlib.sha256(source).hexdigest()
+    expected = vault.ruleset_hash()
+    if actual != expected:
+        log.warning("Rule hash not attested, disabling hash=%s attested=%s", actual, expected or '""')
+        return None
+    return source.decode("utf-8", "replace")
+
+
+class App:
+    def __init__(self, config: Config, ui: UI | None = None) -> None:
+        self.config = config
+        self.stdio: Any = None
+        self.base_ui: UI = ui or self._make_ui()
+        self.ui: UI = self.base_ui
+        self.vault: Any = None
+        self.rule_engine: Any = None
+        self.accounts = AccountManager([])
+        self.api: ExternalAPIProtocol | None = None
+        self.audit: AuditLog | None = None
+        self.servers: list[Any] = []
+        self.dispatcher = Dispatcher()
+        self._stop = threading.Event()
+
+    def _make_ui(self) -> UI:
+        if self.config.stdio_ui:
+            from signer.approval.stdio import StdioUI
+
+            log.info("Using stdin/stdout as UI-channel")
+            self.stdio = StdioUI(sys.stdin.buffer, sys.stdout.buffer)
+            return self.stdio  # type: ignore[no-any-return]
+        log.info("Using CLI as UI-channel")
+        return ConsoleUI()
+
+    # --- building ---------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        cfg = self.config
+        self.vault = open_vault(cfg, self.base_ui)
+        source = attested_rules(cfg, self.vault)
+        if source is not None:
+            from signer.approval.rules import RuleEngine, RulesetUI
+
+            self.rule_engine = RuleEngine(source, self.vault.jsstorage, timeout=cfg.rules_timeout)
+            self.ui = RulesetUI(self.base_ui, self.rule_engine)
+            log.info("Rule engine configured file=%s", cfg.rules)
+        log.info(
+            "Starting signer chainid=%s keystore=%s light-kdf=%s advanced=%s",
+            cfg.chain_id, cfg.keystore, cfg.light_kdf, cfg.advanced,
+        )  # fmt: skip
+        self.accounts = AccountManager(make_backends(cfg))
+        self.accounts.check_no_duplicates()
+        api = ExternalAPI(
+            self.accounts,
+            self.ui,
+            cfg.chain_id,
+            credentials=self.vault.credentials if self.vault is not None else None,
+            advanced=cfg.advanced,
+            seal_guard=self._seal_guard(),
+            extensions=self._extensions(),
+        )
+        if cfg.advanced:
+            log.info("Clef is in advanced mode: will warn instead of reject")
+        self.api = api
+        if cfg.auditlog:
+            self.audit = AuditLog(cfg.auditlog)
+            self.audit.event("Configured", ("audit log", cfg.auditlog))
+            self.api = AuditedAPI(api, self.audit)
+            log.info("Audit logs configured file=%s", cfg.auditlog)
+        bind_external_api(self.dispatcher, self.api)
+        if self.stdio is not None:
+            from signer.api.uiserver import bind_ui_server
+
+            ui_dispatcher = Dispatcher()
+            bind_ui_server(ui_dispatcher, api, self.config)
+            self.stdio.register_server(lambda message: ui_dispatcher.handle(message, Metadata(scheme="stdio")))
+
+    def _seal_guard(self) -> Any:
+        if self.config.seal_guard == "off":
+            log.warning("Seal guard is OFF: clique seals are not protected against double signing")
+            return None
+        from signer.clique.guard import open_guard
+
+        guard = open_guard(self.config.guard_location, self.config.seal_guard, self.config.seal_guard_resubmits)
+        log.info("Seal guard enabled mode=%s", self.config.seal_guard)
+        return guard
+
+    def _extensions(self) -> Any:
+        try:
+            from signer.api.extensions import Extensions
+        except ImportError:
+            return None
+        return Extensions(self.config)
+
+    # --- serving ----------------------------------------------------------------------------------
+
+    def start(self) -> StartupInfo:
+        cfg = self.config
+        info = StartupInfo()
+        if cfg.http:
+            from signer.rpc.http import HttpServer
+
+            http = HttpServer(cfg.http_addr, cfg.http_port, self.dispatcher, cfg.http_vhosts, cfg.http_cors)
+            http.start()
+            self.servers.append(http)
+            info.extapi_http = http.url
+        if not cfg.ipc_disable:
+            from signer.rpc.ipc import IpcServer
+
+            ipc = IpcServer(cfg.ipc_socket, self.dispatcher)
+            ipc.start()
+            self.servers.append(ipc)
+            info.extapi_ipc = str(ipc.path)
+        self.ui.on_signer_startup(info)
+        return info
+
+    def wait(self) -> None:
+        def stop(signum: int, _frame: object) -> None:
+            log.info("Exiting... signal=%s", signal.Signals(signum).name)
+            self._stop.set()
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        while not self._stop.wait(0.5):
+            pass
+
+    def close(self) -> None:
+        for server in reversed(self.servers):
+            server.close()
+        self.servers.clear()
+        if self.rule_engine is not None:
+            self.rule_engine.close()
+        self.accounts.close()
+        if self.audit is not None:
+            self.audit.close()
+
+
+def run_daemon(config: Config) -> int:
+    app = App(config)
+    try:
+        app.build()
+        app.start()
+        app.wait()
+    finally:
+        app.close()
+    return 0
+

@@ -1,0 +1,58 @@
+"""The ``sealward`` command: clef's command line with ``clef`` replaced by ``sealward``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from signer import __version__
+from signer.cli.common import initialize
+from signer.cli.options import build_config, global_options
+
+
+class SealwardGroup(click.Group):
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            raise click.UsageError(f"invalid command: {quoted}")
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=SealwardGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-v", "--version", prog_name="sealward")
+@global_options
+@click.pass_context
+def cli(ctx: click.Context, **_: Any) -> None:
+    """Manage Ethereum account operations: a Clef-compatible external signer."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from signer.app import run_daemon
+    from signer.approval.terminal import default_terminal
+
+    cfg = build_config(ctx)
+    initialize(cfg, default_terminal())
+    try:
+        code = run_daemon(cfg)
+    except click.ClickException:
+        raise
+    except Exception as exc:  # a start-up failure is reported as clef does, without a traceback
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
+
+
+def _register() -> None:
+    from signer.cli import accounts, tools, vault
+
+    for module in (accounts, vault, tools):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="sealward")

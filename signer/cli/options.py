@@ -1,0 +1,117 @@
+"""clef's global flags, accepted before the subcommand and by subcommands (clef's MigrateGlobalFlags)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from signer.config import Config, default_configdir, default_keystore
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# (flag names, destination, click kwargs)
+GLOBAL_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
+    (("--loglevel",), "loglevel", {"type": int, "help": "0=crit 1=error 2=warn 3=info 4=debug 5=trace [3]"}),
+    (("--keystore",), "keystore", {"help": "Directory for the keystore [~/.ethereum/keystore]"}),
+    (("--configdir",), "configdir", {"help": "Directory for sealward configuration [~/.sealward]"}),
+    (("--chainid",), "chainid", {"type": int, "help": "Chain id to use for signing (1=mainnet, 17000=Holesky) [1]"}),
+    (("--lightkdf",), "lightkdf", {"is_flag": True, "default": None, "help": "Reduce key-derivation RAM & CPU usage"}),
+    (("--ipcdisable",), "ipcdisable", {"is_flag": True, "default": None, "help": "Disable the IPC-RPC server"}),
+    (("--ipcpath",), "ipcpath", {"help": "Directory for the IPC socket (the file is always clef.ipc)"}),
+    (("--http",), "http", {"is_flag": True, "default": None, "help": "Enable the HTTP-RPC server"}),
+    (("--http.addr", "http_addr"), "http_addr", {"help": "HTTP-RPC server listening interface [localhost]"}),
+    (("--http.port", "http_port"), "http_port", {"type": int, "help": "HTTP-RPC server listening port [8550]"}),
+    (("--http.vhosts", "http_vhosts"), "http_vhosts", {"help": "Comma separated accepted Host names [localhost]"}),
+    (("--http.corsdomain", "http_corsdomain"), "http_corsdomain", {"help": "Comma separated CORS origins"}),
+    (("--signersecret",), "signersecret", {"help": "Master seed file [<configdir>/masterseed.json]"}),
+    (("--4bytedb-custom", "fourbyte_custom"), "fourbyte_custom", {"help": "Custom 4byte database [./4byte-custom.json]"}),
+    (("--auditlog",), "auditlog", {"help": "File used to emit audit logs; '' disables [audit.log]"}),
+    (("--rules",), "rules", {"help": "Path to the rule file to auto-authorize requests with"}),
+    (("--rules-timeout",), "rules_timeout", {"type": float, "help": "Deadline per rule call in seconds [10]"}),
+    (("--stdio-ui",), "stdio_ui", {"is_flag": True, "default": None, "help": "Use STDIN/STDOUT as a channel for an external UI"}),
+    (("--stdio-ui-test",), "stdio_ui_test", {"is_flag": True, "default": None, "hidden": True}),
+    (("--advanced",), "advanced", {"is_flag": True, "default": None, "help": "Warn instead of reject suspicious requests"}),
+    (("--suppress-bootwarn",), "suppress_bootwarn", {"is_flag": True, "default": None, "help": "Skip the boot warning"}),
+    (("--master-password-file",), "master_password_file", {"help": "File holding the master password (mode 0600)"}),
+    (("--pkcs11-module",), "pkcs11_module", {"help": "PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so)"}),
+    (("--pkcs11-token",), "pkcs11_token", {"multiple": True, "help": "PKCS#11 token label (repeatable)"}),
+    (("--ledger",), "ledger", {"is_flag": True, "default": None, "help": "Enable Ledger discovery over USB"}),
+    (("--nousb",), "nousb", {"is_flag": True, "default": None, "help": "Disable USB hardware wallets"}),
+    (("--ledger-accounts",), "ledger_accounts", {"type": int, "help": "Ledger addresses per path [5]"}),
+    (("--seal-guard",), "seal_guard", {"type": click.Choice(["strict", "resubmit", "off"]), "help": "Double-seal policy [resubmit]"}),
+    (("--seal-guard-resubmits",), "seal_guard_resubmits", {"type": int, "help": "Re-seals allowed per height [8]"}),
+    (("--guard-db",), "guard_db", {"help": "Seal guard database: a path or postgresql://… [<configdir>/sealguard.db]"}),
+    (("--pcscdpath",), "pcscdpath", {"hidden": True}),
+]  # fmt: skip
+
+
+def global_options(func: F) -> F:
+    for names, dest, kwargs in reversed(GLOBAL_OPTIONS):
+        flag_names = [n for n in names if n.startswith("--")]
+        func = click.option(*flag_names, dest, **kwargs)(func)
+    return func
+
+
+def merged(ctx: click.Context) -> dict[str, Any]:
+    """Option values from the group and the subcommand; the subcommand's explicit values win."""
+    values: dict[str, Any] = {}
+    chain = []
+    node: click.Context | None = ctx
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    for level in reversed(chain):
+        for key, value in level.params.items():
+            if value is None or value == ():
+                continue
+            values[key] = value
+    return values
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def build_config(ctx: click.Context) -> Config:
+    v = merged(ctx)
+    cfg = Config()
+    cfg.configdir = Path(v["configdir"]).expanduser() if "configdir" in v else default_configdir()
+    cfg.keystore = Path(v["keystore"]).expanduser() if "keystore" in v else default_keystore()
+    cfg.chain_id = v.get("chainid", 1)
+    cfg.light_kdf = bool(v.get("lightkdf"))
+    cfg.ipc_disable = bool(v.get("ipcdisable"))
+    cfg.ipc_path = Path(v["ipcpath"]) if v.get("ipcpath") else None
+    cfg.http = bool(v.get("http"))
+    cfg.http_addr = v.get("http_addr", "localhost")
+    cfg.http_port = v.get("http_port", 8550)
+    cfg.http_vhosts = _csv(v.get("http_vhosts", "localhost"))
+    cfg.http_cors = _csv(v.get("http_corsdomain", ""))
+    cfg.signersecret = Path(v["signersecret"]) if v.get("signersecret") else None
+    cfg.fourbyte_custom = Path(v.get("fourbyte_custom", "4byte-custom.json"))
+    cfg.auditlog = v.get("auditlog", "audit.log")
+    cfg.rules = Path(v["rules"]) if v.get("rules") else None
+    cfg.rules_timeout = v.get("rules_timeout", 10.0)
+    cfg.stdio_ui = bool(v.get("stdio_ui"))
+    cfg.advanced = bool(v.get("advanced"))
+    cfg.suppress_bootwarn = bool(v.get("suppress_bootwarn"))
+    cfg.loglevel = v.get("loglevel", 3)
+    cfg.master_password_file = Path(v["master_password_file"]) if v.get("master_password_file") else None
+    cfg.pkcs11_module = v.get("pkcs11_module")
+    cfg.pkcs11_tokens = list(v.get("pkcs11_token", ()))
+    cfg.ledger = bool(v.get("ledger")) and not v.get("nousb")
+    cfg.ledger_accounts = v.get("ledger_accounts", 5)
+    cfg.seal_guard = v.get("seal_guard", "resubmit")
+    cfg.seal_guard_resubmits = v.get("seal_guard_resubmits", 8)
+    cfg.guard_db = v.get("guard_db")
+    _apply_config_file(cfg, v)
+    return cfg
+
+
+def _apply_config_file(cfg: Config, explicit: dict[str, Any]) -> None:
+    """<configdir>/sealward.toml mirrors the flags; flags given on the command line win."""
+    from signer.cli.configfile import apply_config_file
+
+    apply_config_file(cfg, explicit)
