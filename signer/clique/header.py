@@ -393,9 +393,7 @@ class CliqueSigningMaterial:
 def clique_signing_material(raw: bytes) -> CliqueSigningMaterial:
     """Decode a clique signing request and compute what is signed and what the UI shows."""
     header = decode_header(raw)
-    if header.field_count > CLIQUE_MAX_FIELDS:
-        raise _too_many_fields(header.field_count)
-    preimage = sig_rlp(header)
+    preimage = sig_rlp(header)  # refuses more than 16 fields
     # clef pads extra with 65 zero bytes before hashing the whole header for display.
     zero_sealed_hash = keccak256(encode_header(header, seal=bytes(SEAL_LENGTH)))
     return CliqueSigningMaterial(
