@@ -1,0 +1,303 @@
+"""The HTTP endpoint (``--http``): JSON-RPC over POST, as ``geth --signer http://...`` uses it.
+
+A thread per connection parses HTTP (keep-alive, as geth reuses connections) and hands the body
+to the shared worker pool with a deadline: a human who takes longer than ~30 s to approve gets
+"request timed out" on HTTP while the prompt stays open (clef-compat §1.3.2). Slow or silent
+clients only hold their own connection thread: each request must arrive within ``read_timeout``
+in total (not per recv, so trickling one byte at a time does not help), idle keep-alive
+connections are dropped after ``idle_timeout``, and connections are capped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import ipaddress
+import logging
+import socket
+import socketserver
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from signer.rpc.dispatch import Dispatcher
+from signer.rpc.httpchecks import MAX_BODY_SIZE, CorsPolicy, accepts_gzip, content_type_ok, host_allowed
+from signer.types import Metadata
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+log = logging.getLogger("sealward.rpc")
+
+Headers = list[tuple[str, str]]
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Socket reads that fail once a deadline for the whole request has passed."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._deadline = time.monotonic()
+
+    def set_deadline(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("read deadline exceeded")
+        self._sock.settimeout(remaining)
+        return self._sock.recv_into(buffer)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive by default
+    server_version = "sealward"
+    sys_version = ""
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        self._reader = _DeadlineReader(self.connection)
+        self._buffered = io.BufferedReader(self._reader)
+        self.rfile = self._buffered
+        # The first request's deadline runs from accept (Go's ReadHeaderTimeout).
+        self._reader.set_deadline(self.server.owner.read_timeout)
+        self._first = True
+
+    def handle_one_request(self) -> None:
+        owner = self.server.owner
+        if not self._first:
+            self._reader.set_deadline(owner.idle_timeout)
+        try:
+            if not self._buffered.peek(1):
+                self.close_connection = True
+                return
+        except OSError:
+            self.close_connection = True
+            return
+        if not self._first:
+            self._reader.set_deadline(owner.read_timeout)
+        self._first = False
+        super().handle_one_request()
+
+    def do_POST(self) -> None:
+        owner = self.server.owner
+        if not host_allowed(self.headers.get("Host", ""), owner.vhosts):
+            return self._reject(403, "invalid host specified")
+        cors: Headers = []
+        origin = self.headers.get("Origin")
+        if owner.cors.enabled and origin:
+            wanted = self.headers.get("Access-Control-Request-Method")
+            if self.command == "OPTIONS" and wanted:
+                asked = self.headers.get("Access-Control-Request-Headers", "")
+                self.close_connection = self._has_body()
+                return self._send(204, b"", None, owner.cors.preflight(origin, wanted, asked))
+            cors = owner.cors.actual(origin)
+        if "Transfer-Encoding" in self.headers:
+            return self._reject(411, "length required", cors)
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+            if length < 0:
+                raise ValueError
+        except ValueError:
+            return self._reject(400, "invalid content length", cors)
+        if self.command == "GET" and length == 0 and not urlsplit(self.path).query:
+            return self._send(200, b"", None, cors)  # health check
+        if self.command in ("PUT", "DELETE"):
+            return self._reject(405, "method not allowed", cors)
+        if length > MAX_BODY_SIZE:
+            return self._reject(413, f"content length too large ({length}>{MAX_BODY_SIZE})", cors)
+        if self.command != "OPTIONS" and not content_type_ok(self.headers.get("Content-Type")):
+            return self._reject(415, "invalid content type, only application/json is supported", cors)
+        body = self.rfile.read(length)
+        if len(body) < length:
+            self.close_connection = True  # the client went away mid-body
+            return None
+        if self.command == "OPTIONS" and not body:
+            return self._send(200, b"", "application/json", cors)
+        log.debug("HTTP request method=%s bytes=%d", self.command, length)
+        try:
+            reply = owner.dispatcher.handle_bytes(
+                body, self._metadata(), executor=owner.pool, timeout=owner.call_timeout
+            )
+        except RuntimeError:  # the worker pool is shut down: the server is closing
+            self.close_connection = True
+            return None
+        return self._send(200, reply or b"", "application/json", cors)
+
+    # geth's handler takes every method and decides by the rules above.
+    do_GET = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = do_HEAD = do_POST
+
+    def _has_body(self) -> bool:
+        return "Transfer-Encoding" in self.headers or self.headers.get("Content-Length", "0") != "0"
+
+    def _metadata(self) -> Metadata:
+        ip, port = self.client_address[:2]
+        remote = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+        return Metadata(
+            remote=remote,
+            local=self.headers.get("Host", ""),
+            scheme=self.request_version,
+            user_agent=self.headers.get("User-Agent", ""),
+            origin=self.headers.get("Origin", ""),
+        )
+
+    def _reject(self, status: int, text: str, headers: Headers | None = None) -> None:
+        # The body was not read, so the connection cannot carry another request.
+        self.close_connection = self.close_connection or self._has_body()
+        plain = [("X-Content-Type-Options", "nosniff"), *(headers or [])]
+        self._send(status, (text + "\n").encode(), "text/plain; charset=utf-8", plain)
+
+    def _send(self, status: int, body: bytes, content_type: str | None, headers: Headers) -> None:
+        if body and accepts_gzip(self.headers.get("Accept-Encoding")):
+            body = gzip.compress(body, compresslevel=6)
+            headers = [*headers, ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        self.connection.settimeout(self.server.owner.write_timeout)
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Not the request line: only the method and the status reach the log.
+        log.debug("HTTP response method=%s status=%s", self.command, code)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("HTTP connection: " + format, *args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], family: socket.AddressFamily, owner: HttpServer) -> None:
+        self.address_family = family
+        self.owner = owner
+        self.connections: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host's FQDN, a DNS lookup we do not need.
+        socketserver.TCPServer.server_bind(self)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            full = len(self.connections) >= self.owner.max_connections
+            if not full:
+                self.connections.add(request)
+        if full:
+            log.warning(
+                "HTTP connection refused: too many open connections limit=%d", self.owner.max_connections
+            )
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._lock:
+                self.connections.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("HTTP connection failed", exc_info=True)
+
+
+def _listen_address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int]]:
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    # Prefer IPv4, as Go does for "localhost".
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)
+    family, _, _, _, sockaddr = infos[0]
+    return family, (str(sockaddr[0]), int(sockaddr[1]))
+
+
+class HttpServer:
+    """Serves ``dispatcher`` over HTTP on ``host:port`` (port 0 picks a free port)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        dispatcher: Dispatcher,
+        vhosts: list[str],
+        cors_origins: list[str],
+        max_workers: int = 16,
+        *,
+        call_timeout: float = 29.9,
+        read_timeout: float = 30.0,
+        write_timeout: float = 30.0,
+        idle_timeout: float = 120.0,
+        max_connections: int = 256,
+    ) -> None:
+        self._host, self._port = host, port
+        self.dispatcher = dispatcher
+        self.vhosts = list(vhosts)
+        self.cors = CorsPolicy(cors_origins)
+        self.call_timeout, self.read_timeout = call_timeout, read_timeout
+        self.write_timeout, self.idle_timeout = write_timeout, idle_timeout
+        self.max_connections = max_connections
+        self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix="sealward-http")
+        self._server: _Server | None = None
+        self._url: str | None = None
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise RuntimeError("HTTP server not started")
+        return self._url
+
+    def start(self) -> None:
+        if self._server is not None:
+            raise RuntimeError("HTTP server already started")
+        family, address = _listen_address(self._host, self._port)
+        server = _Server(address, family, self)
+        self._server = server
+        threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="sealward-http-accept",
+            daemon=True,
+        ).start()
+        host, port = server.server_address[:2]
+        shown = f"[{host!s}]" if family == socket.AF_INET6 else str(host)
+        self._url = f"http://{shown}:{port}/"
+        if not ipaddress.ip_address(str(host)).is_loopback:
+            log.warning(
+                "HTTP endpoint is reachable from the network: anyone who can reach it can request "
+                "signatures, and only your approval stands in the way url=%s",
+                self._url,
+            )
+        log.info("HTTP endpoint opened url=%s", self._url)
+
+    def close(self) -> None:
+        """Stop accepting, drop open connections; calls still running finish in the background."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        with server._lock:
+            connections = list(server.connections)
+        for sock in connections:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        log.info("HTTP endpoint closed url=%s", self._url)
