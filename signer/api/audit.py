@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from signer.api.auditlog import AuditLog
 from signer.api.protocol import ExternalAPIProtocol

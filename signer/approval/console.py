@@ -87,7 +87,7 @@ class ConsoleUI:
             return self._confirm()
 
     def approve_listing(self, request: ListRequest) -> list[JSON] | None:
-        from eth_utils import to_checksum_address
+        from eth_utils.address import to_checksum_address
 
         with self.term.lock:
             text = (

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import click
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from backends.base import Secret
 from signer.approval.terminal import default_terminal

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from signer.errors import InvalidRequestData
 

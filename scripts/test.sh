@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: set up (packages, venv, PostgreSQL for the seal guard), then run the whole
+# suite and the static checks. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/ensure-postgres.sh || echo "test: PostgreSQL unavailable; its tests will be skipped" >&2
+
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/ruff check signer backends tests bench conftest.py
+.venv/bin/mypy signer backends
+echo "test: all checks passed"

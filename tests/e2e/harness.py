@@ -1,0 +1,149 @@
+"""Drive the real ``sealward`` process the way geth and a stdio UI do: over its real IPC socket
+and its real stdin/stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SEALWARD = str(Path(sys.executable).with_name("sealward"))
+
+
+class RpcError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def run_cli(args: list[str], stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run one sealward command to completion."""
+    return subprocess.run(
+        [SEALWARD, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+class IpcClient:
+    """A geth-like JSON-RPC client on the unix socket (one request at a time)."""
+
+    def __init__(self, path: Path, timeout: float = 60) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(str(path))
+        self.buffer = b""
+        self.next_id = 1
+
+    def raw(self, data: bytes) -> Any:
+        self.sock.sendall(data)
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("signer closed the connection")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def call(self, method: str, *params: Any) -> Any:
+        request = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": list(params)}
+        self.next_id += 1
+        reply = self.raw(json.dumps(request).encode() + b"\n")
+        if "error" in reply:
+            raise RpcError(reply["error"]["code"], reply["error"]["message"])
+        return reply["result"]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+UiPolicy = Callable[[str, dict[str, Any]], Any]
+
+
+class SignerProcess:
+    """``sealward --stdio-ui ...`` with this test acting as the UI through ``policy``."""
+
+    def __init__(self, args: list[str], policy: UiPolicy | None, ipc: Path, env: dict[str, str] | None = None,
+                 stdio_ui: bool = True) -> None:  # fmt: skip
+        self.ipc = ipc
+        self.policy = policy
+        self.ui_calls: list[tuple[str, dict[str, Any]]] = []
+        self.stderr_lines: list[str] = []
+        flags = ["--stdio-ui"] if stdio_ui else []
+        self.proc = subprocess.Popen(
+            [SEALWARD, *flags, "--suppress-bootwarn", *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, **(env or {})},
+        )  # fmt: skip
+        threading.Thread(target=self._stderr_loop, daemon=True).start()
+        if stdio_ui:
+            threading.Thread(target=self._ui_loop, daemon=True).start()
+        self._wait_for_socket()
+
+    def _stderr_loop(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line.decode(errors="replace"))
+
+    def _ui_loop(self) -> None:
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        for line in self.proc.stdout:
+            message = json.loads(line)
+            method, params = message.get("method", ""), (message.get("params") or [{}])[0]
+            self.ui_calls.append((method, params))
+            if "id" not in message:
+                continue  # a notification
+            assert self.policy is not None
+            try:
+                reply: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"], "result": self.policy(method, params)}
+            except RpcError as exc:
+                reply = {"jsonrpc": "2.0", "id": message["id"], "error": {"code": exc.code, "message": exc.message}}
+            self.proc.stdin.write(json.dumps(reply).encode() + b"\n")
+            self.proc.stdin.flush()
+
+    def _wait_for_socket(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ipc.exists():
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError("sealward exited early:\n" + "".join(self.stderr_lines))
+            time.sleep(0.05)
+        raise TimeoutError("sealward did not open its IPC socket:\n" + "".join(self.stderr_lines))
+
+    def client(self) -> IpcClient:
+        return IpcClient(self.ipc)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def approving_ui(password: str) -> UiPolicy:
+    """A UI that approves everything and answers password prompts with ``password``."""
+
+    def policy(method: str, params: dict[str, Any]) -> Any:
+        if method == "ui_approveListing":
+            return {"accounts": params["accounts"]}
+        if method == "ui_approveSignData" or method == "ui_approveNewAccount":
+            return {"approved": True}
+        if method == "ui_approveTx":
+            return {"approved": True, "transaction": params["transaction"]}
+        if method == "ui_onInputRequired":
+            return {"text": password}
+        raise RpcError(-32601, f"unexpected UI call {method}")
+
+    return policy
