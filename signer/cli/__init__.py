@@ -49,6 +49,9 @@ def _register() -> None:
     for module in (accounts, vault, tools):
         for command in module.COMMANDS:
             cli.add_command(command)
+    from signer.tools.demo import demo
+
+    cli.add_command(demo)
 
 
 _register()

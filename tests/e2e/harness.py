@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,14 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from signer.tools.ipcclient import IpcClient, RpcError
+
+__all__ = ["IpcClient", "RpcError", "SignerProcess", "approving_ui", "run_cli"]
+
 SEALWARD = str(Path(sys.executable).with_name("sealward"))
-
-
-class RpcError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 def run_cli(args: list[str], stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -30,38 +26,6 @@ def run_cli(args: list[str], stdin: str = "", env: dict[str, str] | None = None,
         [SEALWARD, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
         env={**os.environ, **(env or {})},
     )  # fmt: skip
-
-
-class IpcClient:
-    """A geth-like JSON-RPC client on the unix socket (one request at a time)."""
-
-    def __init__(self, path: Path, timeout: float = 60) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(str(path))
-        self.buffer = b""
-        self.next_id = 1
-
-    def raw(self, data: bytes) -> Any:
-        self.sock.sendall(data)
-        while b"\n" not in self.buffer:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("signer closed the connection")
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return json.loads(line)
-
-    def call(self, method: str, *params: Any) -> Any:
-        request = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": list(params)}
-        self.next_id += 1
-        reply = self.raw(json.dumps(request).encode() + b"\n")
-        if "error" in reply:
-            raise RpcError(reply["error"]["code"], reply["error"]["message"])
-        return reply["result"]
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 UiPolicy = Callable[[str, dict[str, Any]], Any]

@@ -1,0 +1,1 @@
+"""Tools around the signer: a geth-like IPC client and the self-contained sealing demo."""
