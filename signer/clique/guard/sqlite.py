@@ -6,11 +6,11 @@ that was never delivered. Atomicity across processes (two signers or ``guard res
 file): ``BEGIN IMMEDIATE`` takes the write lock before the records are read, so no other writer
 can slip in between the check and the record.
 
-Fail closed: every call first checks that the file at the path is still the one the connection
-has open. A deleted or replaced file would otherwise take our records with it silently, so a
-missing file refuses, and the file is created only until this process has opened it once. Any
-SQLite error drops the connection and refuses; the next call reopens, which is how the guard
-recovers by itself.
+Fail closed: every call first checks that the path still names the file this process opened.
+Writing on through an open connection to a deleted or replaced file would lose the records
+silently, so a missing or replaced file refuses, and the file is created only until this process
+has opened it once. Any SQLite error drops the connection and refuses; the next call reopens,
+which is how the guard recovers by itself.
 """
 
 from __future__ import annotations
@@ -95,20 +95,24 @@ class SqliteStore:
         return conn
 
     def _connection(self) -> sqlite3.Connection:
-        """The open connection, reopened when the file at the path is no longer the one it holds."""
+        """The open connection, as long as the path still names the file it was opened on."""
         try:
             st = os.stat(self.path)
-            identity = (st.st_dev, st.st_ino)
+            identity: tuple[int, int] | None = (st.st_dev, st.st_ino)
         except FileNotFoundError:
-            if self._opened_once:
-                self._drop()
-                raise self._unavailable(
-                    "refusing to seal, the guard database is missing (deleted or moved?)"
-                ) from None
             identity = None
-        if self._conn is not None and identity == self._identity:
+        if identity is None and self._opened_once:
+            # Keep the connection: if the file is moved back, the guard carries on.
+            raise self._unavailable("refusing to seal, the guard database is missing (deleted or moved?)")
+        if self._identity is not None and identity != self._identity:
+            # A file swapped in under a live connection gets the old file's WAL replayed onto it
+            # (SQLite keys the WAL by path), so reopening here could mix two histories.
+            raise self._unavailable(
+                "refusing to seal, the guard database file was replaced while in use; "
+                "restart Sealward to use the new file"
+            )
+        if self._conn is not None:
             return self._conn
-        self._drop()
         try:
             self._conn = self._open()
             st = os.stat(self.path)
@@ -123,7 +127,6 @@ class SqliteStore:
             with suppress(sqlite3.Error):
                 self._conn.close()
         self._conn = None
-        self._identity = None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -1,0 +1,143 @@
+"""What every store must do, run on a real SQLite file and a real PostgreSQL server alike."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from signer.clique.guard import SealGuard, SealGuardRefused, open_guard
+from signer.clique.guard.store import KEEP_HEIGHTS
+
+CHAIN = 1337
+SIGNER = "0x" + "ab" * 20
+CHECKSUMMED = "0x" + "AB" * 20
+P1, P2 = b"\x01" * 32, b"\x02" * 32
+
+
+def h(n: int) -> bytes:
+    return n.to_bytes(32, "big")
+
+
+def heights(
+    guard: SealGuard, chain_id: int | None = None, signer: str | None = None
+) -> list[tuple[int, bytes]]:
+    return [(r.height, r.seal_hash) for r in guard.show(chain_id, signer, heights=1_000_000)]
+
+
+def test_records_survive_reopening(guard_target: str) -> None:
+    guard = open_guard(guard_target)
+    guard.check_and_record(CHAIN, CHECKSUMMED, 10, h(1), P1)
+    guard.check_and_record(CHAIN, SIGNER, 11, h(2), P2)
+    guard.close()
+    again = open_guard(guard_target)
+    assert heights(again) == [(10, h(1)), (11, h(2))]
+    with pytest.raises(SealGuardRefused, match="height 11 is already sealed"):
+        again.check_and_record(CHAIN, SIGNER, 10, h(1), P1)
+    again.check_and_record(CHAIN, SIGNER, 11, h(2), P2)  # the same header asked again
+    assert len(again.show()) == 1
+
+
+def test_refusals_record_nothing(guard_target: str) -> None:
+    guard = open_guard(guard_target, "strict")
+    guard.check_and_record(CHAIN, SIGNER, 10, h(1), P1)
+    with pytest.raises(SealGuardRefused, match="equivocation"):
+        guard.check_and_record(CHAIN, SIGNER, 10, h(2), P2)
+    with pytest.raises(SealGuardRefused, match="strict"):
+        guard.check_and_record(CHAIN, SIGNER, 10, h(3), P1)
+    assert heights(guard) == [(10, h(1))]
+
+
+def test_resubmit_bound_is_enforced_by_the_store(guard_target: str) -> None:
+    guard = open_guard(guard_target, "resubmit", resubmits=2)
+    for seal in (1, 2, 3):
+        guard.check_and_record(CHAIN, SIGNER, 10, h(seal), P1)
+    with pytest.raises(SealGuardRefused, match="already sealed 3 times"):
+        guard.check_and_record(CHAIN, SIGNER, 10, h(4), P1)
+    assert sorted(s for _, s in heights(guard)) == [h(1), h(2), h(3)]
+
+
+def test_off_touches_nothing(guard_target: str) -> None:
+    off = open_guard(guard_target, "off")
+    off.check_and_record(CHAIN, SIGNER, 5, h(1), P1)
+    off.check_and_record(CHAIN, SIGNER, 4, h(2), P2)
+    assert open_guard(guard_target).show() == []
+
+
+def test_keys_are_independent_and_show_filters(guard_target: str) -> None:
+    guard = open_guard(guard_target)
+    other = "0x" + "cd" * 20
+    guard.check_and_record(CHAIN, SIGNER, 100, h(1), P1)
+    guard.check_and_record(CHAIN, other, 5, h(2), P1)
+    guard.check_and_record(CHAIN + 1, SIGNER, 7, h(3), P1)
+    assert [(r.chain_id, r.signer, r.height) for r in guard.show()] == [
+        (CHAIN, SIGNER, 100),
+        (CHAIN, other, 5),
+        (CHAIN + 1, SIGNER, 7),
+    ]
+    assert heights(guard, signer=other.upper().replace("0X", "0x")) == [(5, h(2))]
+    assert heights(guard, chain_id=CHAIN + 1) == [(7, h(3))]
+
+
+def test_show_returns_the_top_heights_per_key(guard_target: str) -> None:
+    guard = open_guard(guard_target)
+    for height in (1, 2, 3, 4):
+        guard.check_and_record(CHAIN, SIGNER, height, h(height), P1)
+    guard.check_and_record(CHAIN, SIGNER, 4, h(40), P1)
+    assert [(r.height, r.seal_hash) for r in guard.show(heights=2)] == [(3, h(3)), (4, h(4)), (4, h(40))]
+    assert all(r.sealed_at > 1.7e9 for r in guard.show())
+
+
+def test_reset_after_a_deliberate_rollback(guard_target: str) -> None:
+    guard = open_guard(guard_target)
+    for height in range(1, 6):
+        guard.check_and_record(CHAIN, SIGNER, height, h(height), P1)
+    with pytest.raises(SealGuardRefused):
+        guard.check_and_record(CHAIN, SIGNER, 3, h(33), P2)
+    assert guard.reset(CHAIN, CHECKSUMMED, 3) == 3
+    guard.check_and_record(CHAIN, SIGNER, 3, h(33), P2)
+    assert [height for height, _ in heights(guard)] == [1, 2, 3]
+    assert guard.reset(CHAIN, SIGNER, 99) == 0
+
+
+def test_old_heights_are_pruned(guard_target: str) -> None:
+    guard = open_guard(guard_target)
+    guard.check_and_record(CHAIN, SIGNER, 1, h(1), P1)
+    guard.check_and_record(CHAIN, SIGNER, 2, h(2), P1)
+    guard.check_and_record(CHAIN, SIGNER, 1 + KEEP_HEIGHTS, h(3), P1)
+    assert [height for height, _ in heights(guard)] == [2, 1 + KEEP_HEIGHTS]
+
+
+def test_extreme_values_fit(guard_target: str) -> None:
+    guard = open_guard(guard_target)
+    top = 2**63 - 1
+    guard.check_and_record(top, SIGNER, top, h(1), P1)
+    assert heights(guard) == [(top, h(1))]
+    with pytest.raises(SealGuardRefused, match="out of range"):
+        guard.check_and_record(CHAIN, SIGNER, top + 1, h(1), P1)
+
+
+def test_threads_sharing_one_guard_never_fork(guard_target: str) -> None:
+    guard = open_guard(guard_target)
+    accepted: list[tuple[int, bytes]] = []
+    start = threading.Barrier(4)
+
+    def racer(parent: bytes) -> None:
+        start.wait()
+        for height in range(1, 41):
+            try:
+                guard.check_and_record(CHAIN, SIGNER, height, h(height * 256 + parent[0]), parent)
+                accepted.append((height, parent))
+            except SealGuardRefused:
+                pass
+
+    threads = [threading.Thread(target=racer, args=(bytes([i]) * 32,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    parents_per_height: dict[int, set[bytes]] = {}
+    for height, parent in accepted:
+        parents_per_height.setdefault(height, set()).add(parent)
+    assert all(len(p) == 1 for p in parents_per_height.values())
+    assert sorted(parents_per_height) == sorted(r.height for r in guard.show(heights=100))
