@@ -185,6 +185,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # socketserver's default backlog of 5 refuses bursts of clients (EAGAIN on a unix socket).
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address: tuple[str, int], family: socket.AddressFamily, owner: HttpServer) -> None:
         self.address_family = family

@@ -86,7 +86,7 @@ class _Connection:
                     self._submit(message)
         except ParseError as exc:
             log.warning("Closing IPC connection after a parse error err=%s", exc)
-            self._write(encode(error_response(None, exc)))
+            self._write(encode(error_response(None, exc)) + b"\n")
         except OSError as exc:
             log.debug("IPC connection read failed err=%s", exc)
         # The client may only have half-closed (``nc -U``): answer what it already sent.
@@ -138,6 +138,8 @@ class _Handler(socketserver.BaseRequestHandler):
 class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     block_on_close = False
+    # socketserver's default backlog of 5 refuses bursts of clients (EAGAIN on a unix socket).
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, owner: IpcServer) -> None:
         self.owner = owner

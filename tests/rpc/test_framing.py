@@ -1,0 +1,99 @@
+"""The stream decoder: where values end, size limits, and refusing input after bad JSON."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from signer.errors import ParseError
+from signer.rpc.framing import StreamDecoder, decode_value
+
+
+def feed_all(decoder: StreamDecoder, *chunks: bytes) -> list[Any]:
+    values: list[Any] = []
+    for chunk in chunks:
+        values.extend(decoder.feed(chunk))
+    return values
+
+
+def test_newline_delimited_and_concatenated_values() -> None:
+    decoder = StreamDecoder()
+    assert feed_all(decoder, b'{"a":1}\n{"b":2}\n') == [{"a": 1}, {"b": 2}]
+    assert feed_all(decoder, b'{"c":3}[4]"five"{"d":[]}') == [{"c": 3}, [4], "five", {"d": []}]
+    assert decoder.pending == 0
+
+
+def test_value_split_into_single_bytes() -> None:
+    text = '{"s":"br}]ack\\"ets\\\\","n":[1,{"x":"{"}],"u":"\\u00e9"}'
+    decoder = StreamDecoder()
+    values = feed_all(decoder, *(bytes([b]) for b in text.encode()))
+    assert values == [json.loads(text)]
+
+
+def test_escape_at_chunk_boundary() -> None:
+    decoder = StreamDecoder()
+    assert feed_all(decoder, b'["a\\', b'"]"]') == [['a"]']]
+
+
+def test_top_level_scalars_end_at_a_delimiter() -> None:
+    decoder = StreamDecoder()
+    assert feed_all(decoder, b"12") == []  # could still be 123
+    assert feed_all(decoder, b"3 true{}") == [123, True, {}]
+
+
+def test_incomplete_value_over_the_limit_fails() -> None:
+    decoder = StreamDecoder(max_size=100)
+    assert feed_all(decoder, b'{"a":"' + b"x" * 90) == []
+    with pytest.raises(ParseError, match="message too large"):
+        feed_all(decoder, b"x" * 20)
+    with pytest.raises(ParseError):
+        feed_all(decoder, b"{}")  # the stream stays closed
+
+
+def test_complete_value_over_the_limit_fails_but_whitespace_does_not_count() -> None:
+    decoder = StreamDecoder(max_size=20)
+    assert feed_all(decoder, b" " * 1000 + b'{"a":1}' + b"\n" * 1000) == [{"a": 1}]
+    with pytest.raises(ParseError, match="message too large"):
+        feed_all(decoder, b'{"a":"' + b"y" * 30 + b'"}')
+
+
+def test_values_before_bad_json_are_delivered_first() -> None:
+    decoder = StreamDecoder()
+    seen: list[Any] = []
+    with pytest.raises(ParseError, match="parse error"):
+        for value in decoder.feed(b'{"ok":1}\n{"bad":}\n{"never":1}'):
+            seen.append(value)
+    assert seen == [{"ok": 1}]
+    with pytest.raises(ParseError):
+        feed_all(decoder, b"{}")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"{]",
+        b"}}}} ",
+        b"[NaN]",
+        b"[Infinity]",
+        b'["\xff"]',
+        b"[" * 100_000 + b"]" * 100_000,
+        b"[1" + b"0" * 5000 + b"]",
+    ],
+)
+def test_invalid_json_is_a_parse_error(bad: bytes) -> None:
+    with pytest.raises(ParseError, match="parse error"):
+        feed_all(StreamDecoder(), bad)
+    with pytest.raises(ParseError):
+        decode_value(bad)
+
+
+def test_large_value_in_small_chunks_is_linear() -> None:
+    body = json.dumps({"data": ["0x" + "ab" * 500] * 4000}).encode()  # ~4 MB
+    decoder = StreamDecoder()
+    start = time.monotonic()
+    values = feed_all(decoder, *(body[i : i + 4096] for i in range(0, len(body), 4096)))
+    assert len(values) == 1 and len(values[0]["data"]) == 4000
+    assert time.monotonic() - start < 5  # re-parsing from the start each time would take minutes
