@@ -1,0 +1,147 @@
+"""What the seal guard adds to one clique seal: check_and_record latency, median and p99.
+
+    .venv/bin/python -m bench.guard_bench [--seals 2000] [--dir DIR] [--pg-url URL | --no-pg]
+
+Rows: an in-memory store (the policy and Python overhead alone, the floor), SQLite in a temp
+folder (or --dir, to measure the disk the configdir is on), and PostgreSQL (--pg-url, else a
+private server started as in the tests). Each seal is a new height, the common path; a second
+SQLite row re-seals one height on the same parent up to the bound, then refuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from signer.clique.guard import SealGuard, SealGuardRefused, open_guard
+from signer.clique.guard.policy import Decision, Mode, Proposal, SealRecord
+from signer.clique.guard.store import Decide
+
+CHAIN = 1337
+SIGNER = "0x" + "5e" * 20
+PARENT = b"\x01" * 32
+
+
+class MemoryStore:
+    """The floor: the same locking and decision, with a dict for a database."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._top: dict[tuple[int, str], list[SealRecord]] = {}  # records at each key's top height
+
+    @property
+    def location(self) -> str:
+        return "memory"
+
+    def check_and_record(self, proposal: Proposal, decide: Decide) -> Decision:
+        p = proposal
+        with self._lock:
+            top = self._top.get((p.chain_id, p.signer), [])
+            decision = decide(top)
+            if decision.record:
+                record = SealRecord(p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash)
+                same = bool(top) and top[0].height == p.height
+                self._top[(p.chain_id, p.signer)] = [*top, record] if same else [record]
+            return decision
+
+    def show(self, chain_id: int | None, signer: str | None, heights: int) -> list[SealRecord]:
+        return [r for rs in self._top.values() for r in rs]
+
+    def reset(self, chain_id: int, signer: str, height: int) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass
+
+
+def seal_hash(n: int) -> bytes:
+    return n.to_bytes(32, "big")
+
+
+def measure(call: Callable[[int], None], seals: int, warmup: int = 50) -> list[float]:
+    """Microseconds per call, after ``warmup`` calls that are not counted."""
+    for i in range(warmup):
+        call(i)
+    times = []
+    for i in range(warmup, warmup + seals):
+        start = time.perf_counter_ns()
+        call(i)
+        times.append((time.perf_counter_ns() - start) / 1000)
+    return times
+
+
+def new_heights(guard: SealGuard) -> Callable[[int], None]:
+    def call(i: int) -> None:
+        guard.check_and_record(CHAIN, SIGNER, i + 1, seal_hash(i), PARENT)
+
+    return call
+
+
+def reseals(guard: SealGuard) -> Callable[[int], None]:
+    """Re-seals on the same parent: 1 + bound allowed per height, then refused, then a new height."""
+    per_height = guard.resubmits + 2
+
+    def call(i: int) -> None:
+        height, k = divmod(i, per_height)
+        try:
+            guard.check_and_record(CHAIN, SIGNER, height + 1, seal_hash(i), PARENT)
+        except SealGuardRefused:
+            assert k == per_height - 1
+
+    return call
+
+
+def row(name: str, times: Sequence[float]) -> str:
+    ordered = sorted(times)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"| {name:<34} | {len(times):>6} | {statistics.median(times):>10.1f} | {p99:>10.1f} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seals", type=int, default=2000)
+    parser.add_argument("--dir", help="folder for the SQLite file (default: a temp folder)")
+    parser.add_argument("--pg-url", help="postgresql://… of an empty database (default: a private server)")
+    parser.add_argument("--no-pg", action="store_true")
+    args = parser.parse_args()
+
+    results: list[str] = []
+    results.append(
+        row("memory (floor)", measure(new_heights(SealGuard(MemoryStore(), Mode.RESUBMIT, 8)), args.seals))
+    )
+    with tempfile.TemporaryDirectory(dir=args.dir) as folder:
+        guard = open_guard(f"{folder}/sealguard.db")
+        results.append(row("sqlite, new height", measure(new_heights(guard), args.seals)))
+        guard = open_guard(f"{folder}/reseal.db")
+        results.append(row("sqlite, re-seals on one parent", measure(reseals(guard), args.seals)))
+    if not args.no_pg:
+        results.append(pg_row(args.pg_url, args.seals))
+    print("| store                              |  seals | median µs  |   p99 µs   |")
+    print("|------------------------------------|--------|------------|------------|")
+    print("\n".join(results))
+
+
+def pg_row(url: str | None, seals: int) -> str:
+    if url:
+        return row("postgresql, new height", measure(new_heights(open_guard(url)), seals))
+    from tests.helpers.postgres import PostgresUnavailable, start_server
+
+    try:
+        server = start_server()
+    except PostgresUnavailable as exc:
+        return f"| postgresql: not run ({exc}) |"
+    try:
+        guard = open_guard(server.create_database("bench"))
+        times = measure(new_heights(guard), seals)
+        guard.close()
+        return row("postgresql (loopback), new height", times)
+    finally:
+        server.destroy()
+
+
+if __name__ == "__main__":
+    main()
