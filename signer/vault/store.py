@@ -107,7 +107,12 @@ class EncryptedStore:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         with self._lock:
-            fd = os.open(self._path.parent, os.O_RDONLY)
+            try:
+                fd = os.open(self._path.parent, os.O_RDONLY)
+            except OSError as exc:
+                raise VaultError(
+                    f"cannot open the vault folder {self._path.parent}: {exc.strerror}"
+                ) from None
             try:
                 with contextlib.suppress(OSError):
                     # Advisory and best-effort: some network filesystems refuse flock on folders,

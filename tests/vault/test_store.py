@@ -220,3 +220,10 @@ def test_file_and_folder_modes(vault: Vault) -> None:
     vault.credentials.path.chmod(0o644)  # loosened by hand: the next write restores 0600
     vault.credentials.put("k", "w")
     assert stat.S_IMODE(vault.credentials.path.stat().st_mode) == 0o600
+
+
+def test_vault_folder_removed_underneath(vault: Vault) -> None:
+    vault.directory.rmdir()
+    with pytest.raises(VaultError, match="cannot open the vault folder"):
+        vault.credentials.put("k", "v")
+    assert not vault.directory.exists()
