@@ -19,12 +19,19 @@ from tests.rpc.conftest import Probe, request
 META = IPC_METADATA
 
 
+def ask(dispatcher: Dispatcher, message: Any, **options: Any) -> Any:
+    """``handle`` for a message that must get an answer."""
+    response = dispatcher.handle(message, META, **options)
+    assert response is not None
+    return response
+
+
 def error(response: Any) -> tuple[int, str]:
     return response["error"]["code"], response["error"]["message"]
 
 
 def test_rpc_modules_is_built_in(dispatcher: Dispatcher) -> None:
-    assert dispatcher.handle(request("rpc_modules"), META) == {
+    assert ask(dispatcher, request("rpc_modules")) == {
         "jsonrpc": "2.0",
         "id": 1,
         "result": {"account": "1.0", "rpc": "1.0"},
@@ -32,9 +39,9 @@ def test_rpc_modules_is_built_in(dispatcher: Dispatcher) -> None:
 
 
 def test_handler_receives_meta_and_exact_param_count(dispatcher: Dispatcher, probe: Probe) -> None:
-    assert dispatcher.handle(request("test_pair", "a"), META)["result"] == ["a", None]
-    assert dispatcher.handle(request("test_pair", "a", "b"), META)["result"] == ["a", "b"]
-    dispatcher.handle(request("test_note", 5), META)
+    assert ask(dispatcher, request("test_pair", "a"))["result"] == ["a", None]
+    assert ask(dispatcher, request("test_pair", "a", "b"))["result"] == ["a", "b"]
+    ask(dispatcher, request("test_note", 5))
     assert probe.metas == [META]
 
 
@@ -49,19 +56,19 @@ def test_handler_receives_meta_and_exact_param_count(dispatcher: Dispatcher, pro
 )
 def test_parameter_errors_use_clef_messages(dispatcher: Dispatcher, params: Any, message: str) -> None:
     msg = {"jsonrpc": "2.0", "id": 7, "method": "test_pair", "params": params}
-    response = dispatcher.handle(msg, META)
+    response = ask(dispatcher, msg)
     assert response["id"] == 7
     assert error(response) == (-32602, message)
 
 
 def test_absent_or_null_params_mean_no_params(dispatcher: Dispatcher) -> None:
-    assert dispatcher.handle({"jsonrpc": "2.0", "id": 1, "method": "rpc_modules"}, META)["result"]
+    assert ask(dispatcher, {"jsonrpc": "2.0", "id": 1, "method": "rpc_modules"})["result"]
     msg = {"jsonrpc": "2.0", "id": 1, "method": "test_echo", "params": None}
-    assert error(dispatcher.handle(msg, META)) == (-32602, "missing value for required argument 0")
+    assert error(ask(dispatcher, msg)) == (-32602, "missing value for required argument 0")
 
 
 def test_unknown_method(dispatcher: Dispatcher) -> None:
-    response = dispatcher.handle(request("eth_sign"), META)
+    response = ask(dispatcher, request("eth_sign"))
     assert error(response) == (-32601, "the method eth_sign does not exist/is not available")
 
 
@@ -78,14 +85,14 @@ def test_unknown_method(dispatcher: Dispatcher) -> None:
     ],
 )
 def test_invalid_requests(dispatcher: Dispatcher, message: Any, expected_id: Any) -> None:
-    response = dispatcher.handle(message, META)
+    response = ask(dispatcher, message)
     assert response["id"] == expected_id
     assert error(response) == (-32600, "invalid request")
 
 
 @pytest.mark.parametrize("request_id", ["abc", 0, 2**70, 1.5, None])
 def test_ids_are_echoed(dispatcher: Dispatcher, request_id: Any) -> None:
-    assert dispatcher.handle(request("rpc_modules", id=request_id), META)["id"] == request_id
+    assert ask(dispatcher, request("rpc_modules", id=request_id))["id"] == request_id
 
 
 def test_notification_runs_but_gets_no_answer(dispatcher: Dispatcher, probe: Probe) -> None:
@@ -97,13 +104,13 @@ def test_notification_runs_but_gets_no_answer(dispatcher: Dispatcher, probe: Pro
 
 
 def test_signer_error_becomes_32000_and_ui_error_keeps_its_code(dispatcher: Dispatcher) -> None:
-    assert error(dispatcher.handle(request("test_deny"), META)) == (-32000, "request denied")
+    assert error(ask(dispatcher, request("test_deny"))) == (-32000, "request denied")
 
     def ui_fails(meta: Metadata) -> None:
         raise UIError(-32099, "ui went away")
 
     dispatcher.add("test_ui", ui_fails)
-    assert error(dispatcher.handle(request("test_ui"), META)) == (-32099, "ui went away")
+    assert error(ask(dispatcher, request("test_ui"))) == (-32099, "ui went away")
 
 
 def test_crash_is_32603_and_logged_without_the_message(
@@ -114,7 +121,7 @@ def test_crash_is_32603_and_logged_without_the_message(
 
     dispatcher.add("test_crash", crash, required=1)
     with caplog.at_level(logging.ERROR, logger="sealward.rpc"):
-        response = dispatcher.handle(request("test_crash", "hunter2-secret"), META)
+        response = ask(dispatcher, request("test_crash", "hunter2-secret"))
     assert error(response) == (-32603, "method handler crashed")
     assert "hunter2-secret" not in caplog.text
     assert "test_crash" in caplog.text and "ValueError" in caplog.text
@@ -125,14 +132,14 @@ def test_unserialisable_result_becomes_crash_error(dispatcher: Dispatcher) -> No
     dispatcher.add("test_obj", lambda meta: object())
     dispatcher.add("test_nan", lambda meta: float("nan"))
     for method in ("test_obj", "test_nan"):
-        encoded = encode(dispatcher.handle(request(method, id=9), META))
+        encoded = encode(ask(dispatcher, request(method, id=9)))
         assert json.loads(encoded) == {
             "jsonrpc": "2.0",
             "id": 9,
             "error": {"code": -32603, "message": "method handler crashed"},
         }
     batch = [request("test_obj", id=1), request("rpc_modules", id=2)]
-    decoded = json.loads(encode(dispatcher.handle(batch, META)))
+    decoded = json.loads(encode(ask(dispatcher, batch)))
     assert decoded[0]["error"]["code"] == -32603
     assert decoded[1]["result"] == {"account": "1.0", "rpc": "1.0"}
 
@@ -149,7 +156,7 @@ def test_batch_keeps_order_and_ids_and_skips_notifications(dispatcher: Dispatche
         7,
         request("nope", id=3),
     ]
-    response = dispatcher.handle(batch, META)
+    response = ask(dispatcher, batch)
     assert [r["id"] for r in response] == ["x", None, 3]
     assert response[0]["result"] == "a"
     assert error(response[1]) == (-32600, "invalid request")
@@ -162,15 +169,15 @@ def test_batch_of_notifications_sends_nothing(dispatcher: Dispatcher) -> None:
 
 
 def test_empty_and_oversized_batches(dispatcher: Dispatcher, probe: Probe) -> None:
-    empty = dispatcher.handle([], META)
+    empty = ask(dispatcher, [])
     assert empty["id"] is None and error(empty) == (-32600, "empty batch")
     notes = [{"jsonrpc": "2.0", "method": "test_note", "params": [i]} for i in range(MAX_BATCH_SIZE)]
-    too_big = dispatcher.handle([*notes, request("rpc_modules", id=55)], META)
+    too_big = ask(dispatcher, [*notes, request("rpc_modules", id=55)])
     assert len(too_big) == 1
     assert too_big[0]["id"] == 55 and error(too_big[0]) == (-32600, "batch too large")
     assert probe.notes == []  # nothing in a refused batch runs
     full = [request("test_echo", i, id=i) for i in range(MAX_BATCH_SIZE)]
-    assert len(dispatcher.handle(full, META)) == MAX_BATCH_SIZE
+    assert len(ask(dispatcher, full)) == MAX_BATCH_SIZE
 
 
 def test_batch_runs_concurrently_on_the_executor(dispatcher: Dispatcher) -> None:
@@ -178,14 +185,14 @@ def test_batch_runs_concurrently_on_the_executor(dispatcher: Dispatcher) -> None
     dispatcher.add("test_barrier", lambda meta: barrier.wait() >= 0)
     batch = [request("test_barrier", id=i) for i in range(3)]
     with ThreadPoolExecutor(3) as pool:
-        response = dispatcher.handle(batch, META, executor=pool)
+        response = ask(dispatcher, batch, executor=pool)
     assert [r["result"] for r in response] == [True, True, True]
 
 
 def test_deadline_answers_timeout_while_the_call_goes_on(dispatcher: Dispatcher, probe: Probe) -> None:
     with ThreadPoolExecutor(2) as pool:
         start = time.monotonic()
-        response = dispatcher.handle(request("test_wait", id=4), META, executor=pool, timeout=0.2)
+        response = ask(dispatcher, request("test_wait", id=4), executor=pool, timeout=0.2)
         assert time.monotonic() - start < 2
         assert response["id"] == 4 and error(response) == (-32002, "request timed out")
         assert probe.started.is_set() and not probe.finished.is_set()
@@ -196,7 +203,7 @@ def test_deadline_answers_timeout_while_the_call_goes_on(dispatcher: Dispatcher,
 def test_batch_deadline_keeps_finished_answers(dispatcher: Dispatcher, probe: Probe) -> None:
     batch = [request("test_echo", "fast", id=1), request("test_wait", id=2)]
     with ThreadPoolExecutor(2) as pool:
-        response = dispatcher.handle(batch, META, executor=pool, timeout=0.3)
+        response = ask(dispatcher, batch, executor=pool, timeout=0.3)
         probe.release.set()
     assert response[0] == {"jsonrpc": "2.0", "id": 1, "result": "fast"}
     assert error(response[1]) == (-32002, "request timed out")
