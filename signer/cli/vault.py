@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import click
-from eth_utils.address import to_checksum_address
 
 from backends.base import Secret
 from signer.approval.terminal import default_terminal
@@ -66,9 +65,12 @@ def credential_key(argument: str) -> str:
         if not re.fullmatch(r"pkcs11:token=[^;]+", argument):
             raise Fatal(f"Invalid token specified: {argument} (expected pkcs11:token=LABEL)")
         return argument
-    if not re.fullmatch(r"(0x)?[0-9a-fA-F]{40}", argument):
-        raise Fatal(f"Invalid address specified: {argument}")
-    return str(to_checksum_address(argument if argument.startswith("0x") else "0x" + argument))
+    from signer.vault.passwords import checksum_address
+
+    try:
+        return checksum_address(argument)
+    except ValueError as exc:
+        raise Fatal(str(exc)) from exc
 
 
 @click.command("init")
