@@ -9,9 +9,7 @@ back when it is ready (IPC, where one connection pipelines many requests).
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import threading
 import time
 import traceback
@@ -30,7 +28,15 @@ from signer.errors import (
     RequestTimeout,
     SignerError,
     error_code,
-    error_object,
+)
+from signer.rpc.envelope import (
+    Response,
+    encode,
+    error_response,
+    is_notification,
+    request_id,
+    result_response,
+    valid_id,
 )
 from signer.rpc.framing import decode_value
 from signer.types import Metadata
@@ -41,49 +47,12 @@ MAX_BATCH_SIZE = 1000
 MODULES = {"account": "1.0", "rpc": "1.0"}
 _CRASH_CODE = error_code(HandlerCrashed())
 
-Response = dict[str, Any]
-
 
 @dataclass(frozen=True)
 class _Method:
     handler: Callable[..., Any]
     required: int
     optional: int
-
-
-def _valid_id(value: Any) -> bool:
-    # geth accepts any id except an object or array; bool is a JSON literal, not a number.
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
-
-
-def _is_notification(request: Any) -> bool:
-    return isinstance(request, dict) and "id" not in request
-
-
-def _request_id(request: Any) -> Any:
-    value = request.get("id") if isinstance(request, dict) else None
-    return value if _valid_id(value) else None
-
-
-def result_response(request_id: Any, result: Any) -> Response:
-    return {"jsonrpc": "2.0", "id": request_id, "result": result}
-
-
-def error_response(request_id: Any, exc: BaseException) -> Response:
-    return {"jsonrpc": "2.0", "id": request_id, "error": error_object(exc)}
-
-
-def encode(response: Any) -> bytes:
-    """Compact JSON for a response or batch; a result that cannot be encoded becomes a crash error."""
-    try:
-        return json.dumps(response, separators=(",", ":"), allow_nan=False).encode()
-    except (TypeError, ValueError, RecursionError):
-        if isinstance(response, list):
-            return b"[" + b",".join(encode(item) for item in response) + b"]"
-        log.error("Method result is not JSON-serialisable; answering 'method handler crashed'")
-        return encode(error_response(_request_id(response), HandlerCrashed()))
 
 
 def _log_crash(method: str, exc: BaseException) -> None:
@@ -108,22 +77,22 @@ class Dispatcher:
 
     def call(self, request: Any, meta: Metadata) -> Response | None:
         """Run one request object in this thread. Never raises; None for a notification."""
-        notification = _is_notification(request)
-        request_id = _request_id(request)
+        notification = is_notification(request)
+        rid = request_id(request)
         try:
             method, params = self._resolve(request)
         except SignerError as exc:
-            return None if notification else error_response(request_id, exc)
+            return None if notification else error_response(rid, exc)
         start = time.monotonic()
         try:
             result = method.handler(meta, *params)
         except Exception as exc:
-            error = error_response(request_id, exc)
+            error = error_response(rid, exc)
             if error["error"]["code"] == _CRASH_CODE and not isinstance(exc, HandlerCrashed):
                 _log_crash(request["method"], exc)
             return None if notification else error
         log.debug("Served method=%s duration=%.3fs", request["method"], time.monotonic() - start)
-        return None if notification else result_response(request_id, result)
+        return None if notification else result_response(rid, result)
 
     def _resolve(self, request: Any) -> tuple[_Method, list[Any]]:
         if (
@@ -131,7 +100,7 @@ class Dispatcher:
             or request.get("jsonrpc") != "2.0"
             or not isinstance(request.get("method"), str)
             or not request["method"]
-            or not _valid_id(request.get("id"))
+            or not valid_id(request.get("id"))
         ):
             raise InvalidRequest("invalid request")
         name = request["method"]
@@ -157,8 +126,8 @@ class Dispatcher:
             return error_response(None, InvalidRequest("empty batch"))
         if len(batch) > MAX_BATCH_SIZE:
             # As geth: one error, carrying the id of the first call so a client can match it.
-            first = next((r for r in batch if not _is_notification(r)), None)
-            return [error_response(_request_id(first), InvalidRequest("batch too large"))]
+            first = next((r for r in batch if not is_notification(r)), None)
+            return [error_response(request_id(first), InvalidRequest("batch too large"))]
         return None
 
     def handle(
@@ -200,7 +169,7 @@ class Dispatcher:
 
     def _timed_out(self, request: Any, future: Future[Response | None]) -> Response | None:
         future.cancel()  # a call nobody waits for any more should not start, e.g. prompt a human
-        return None if _is_notification(request) else error_response(_request_id(request), RequestTimeout())
+        return None if is_notification(request) else error_response(request_id(request), RequestTimeout())
 
     def submit(
         self, message: Any, meta: Metadata, executor: Executor, done: Callable[[Any | None], None]

@@ -10,63 +10,37 @@ connections are dropped after ``idle_timeout``, and connections are capped.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import ipaddress
 import logging
 import socket
-import socketserver
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import urlsplit
 
 from signer.rpc.dispatch import Dispatcher
 from signer.rpc.httpchecks import MAX_BODY_SIZE, CorsPolicy, accepts_gzip, content_type_ok, host_allowed
+from signer.rpc.httpconn import CappedHTTPServer, DeadlineReader, listen_address
 from signer.types import Metadata
-
-if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
 
 log = logging.getLogger("sealward.rpc")
 
 Headers = list[tuple[str, str]]
 
 
-class _DeadlineReader(io.RawIOBase):
-    """Socket reads that fail once a deadline for the whole request has passed."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._deadline = time.monotonic()
-
-    def set_deadline(self, seconds: float) -> None:
-        self._deadline = time.monotonic() + seconds
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("read deadline exceeded")
-        self._sock.settimeout(remaining)
-        return self._sock.recv_into(buffer)
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive by default
     server_version = "sealward"
     sys_version = ""
-    server: _Server
+    server: CappedHTTPServer
 
     def setup(self) -> None:
         super().setup()
         self.rfile.close()
-        self._reader = _DeadlineReader(self.connection)
+        self._reader = DeadlineReader(self.connection)
         self._buffered = io.BufferedReader(self._reader)
         self.rfile = self._buffered
         # The first request's deadline runs from accept (Go's ReadHeaderTimeout).
@@ -88,6 +62,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._reader.set_deadline(owner.read_timeout)
         self._first = False
         super().handle_one_request()
+
+    def handle_expect_100(self) -> bool:
+        # Do not invite a body we are going to refuse with 413; answer without reading it.
+        length = self.headers.get("Content-Length", "0")
+        if length.isdigit() and int(length) > MAX_BODY_SIZE:
+            return True
+        return super().handle_expect_100()
 
     def do_POST(self) -> None:
         owner = self.server.owner
@@ -182,55 +163,6 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("HTTP connection: " + format, *args)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    # socketserver's default backlog of 5 refuses bursts of clients (EAGAIN on a unix socket).
-    request_queue_size = socket.SOMAXCONN
-
-    def __init__(self, address: tuple[str, int], family: socket.AddressFamily, owner: HttpServer) -> None:
-        self.address_family = family
-        self.owner = owner
-        self.connections: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host's FQDN, a DNS lookup we do not need.
-        socketserver.TCPServer.server_bind(self)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._lock:
-            full = len(self.connections) >= self.owner.max_connections
-            if not full:
-                self.connections.add(request)
-        if full:
-            log.warning(
-                "HTTP connection refused: too many open connections limit=%d", self.owner.max_connections
-            )
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self._lock:
-                self.connections.discard(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("HTTP connection failed", exc_info=True)
-
-
-def _listen_address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int]]:
-    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    # Prefer IPv4, as Go does for "localhost".
-    infos.sort(key=lambda info: info[0] != socket.AF_INET)
-    family, _, _, _, sockaddr = infos[0]
-    return family, (str(sockaddr[0]), int(sockaddr[1]))
-
-
 class HttpServer:
     """Serves ``dispatcher`` over HTTP on ``host:port`` (port 0 picks a free port)."""
 
@@ -257,7 +189,8 @@ class HttpServer:
         self.write_timeout, self.idle_timeout = write_timeout, idle_timeout
         self.max_connections = max_connections
         self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix="sealward-http")
-        self._server: _Server | None = None
+        self._server: CappedHTTPServer | None = None
+        self._closed = False
         self._url: str | None = None
 
     @property
@@ -267,10 +200,10 @@ class HttpServer:
         return self._url
 
     def start(self) -> None:
-        if self._server is not None:
-            raise RuntimeError("HTTP server already started")
-        family, address = _listen_address(self._host, self._port)
-        server = _Server(address, family, self)
+        if self._server is not None or self._closed:
+            raise RuntimeError("an HTTP server can be started once")
+        family, address = listen_address(self._host, self._port)
+        server = CappedHTTPServer(address, family, _Handler, self)
         self._server = server
         threading.Thread(
             target=server.serve_forever,
@@ -294,12 +227,9 @@ class HttpServer:
         server, self._server = self._server, None
         if server is None:
             return
+        self._closed = True
         server.shutdown()
         server.server_close()
-        with server._lock:
-            connections = list(server.connections)
-        for sock in connections:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        server.drop_connections()
         self.pool.shutdown(wait=False, cancel_futures=True)
         log.info("HTTP endpoint closed url=%s", self._url)

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from signer.errors import ParseError
-from signer.rpc.dispatch import Dispatcher, encode, error_response
+from signer.rpc.dispatch import Dispatcher
+from signer.rpc.envelope import encode, error_response
 from signer.rpc.framing import DEFAULT_MAX_MESSAGE_SIZE, StreamDecoder
 from signer.rpc.unixsocket import bind_private, prepare_path
 from signer.types import IPC_METADATA
@@ -169,6 +170,7 @@ class IpcServer:
         self.write_timeout = write_timeout
         self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix="sealward-ipc")
         self._server: _UnixServer | None = None
+        self._closed = False
         self._inode: tuple[int, int] | None = None
         self._connections: set[_Connection] = set()
         self._lock = threading.Lock()
@@ -179,8 +181,8 @@ class IpcServer:
 
     def start(self) -> None:
         """Bind and serve in background threads; raises OSError if the path cannot be used."""
-        if self._server is not None:
-            raise RuntimeError("IPC server already started")
+        if self._server is not None or self._closed:
+            raise RuntimeError("an IPC server can be started once")
         prepare_path(self._path)
         server = _UnixServer(self)
         try:
@@ -214,6 +216,7 @@ class IpcServer:
         server, self._server = self._server, None
         if server is None:
             return
+        self._closed = True
         server.shutdown()
         server.server_close()
         with self._lock:

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from signer.errors import UIError
-from signer.rpc.dispatch import MAX_BATCH_SIZE, Dispatcher, encode
+from signer.rpc.dispatch import MAX_BATCH_SIZE, Dispatcher
+from signer.rpc.envelope import encode
 from signer.types import IPC_METADATA, Metadata
 from tests.rpc.conftest import Probe, request
 

@@ -353,3 +353,17 @@ def test_loopback_bind_does_not_warn(dispatcher: Dispatcher, caplog: pytest.LogC
         server = start(dispatcher)
         server.close()
     assert caplog.records == []
+
+
+def test_expect_continue_is_not_granted_for_a_body_we_refuse(server: HttpServer) -> None:
+    head = b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+    reply = raw(server, head + b"Content-Length: 6000000\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 413")
+    assert b"100 Continue" not in reply
+
+
+def test_a_closed_server_cannot_be_restarted(dispatcher: Dispatcher) -> None:
+    server = start(dispatcher)
+    server.close()
+    with pytest.raises(RuntimeError, match="started once"):
+        server.start()

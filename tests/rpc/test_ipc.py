@@ -303,3 +303,11 @@ def test_hundred_concurrent_clients(server: IpcServer) -> None:
     for thread in threads:
         thread.join(30)
     assert errors == []
+
+
+def test_a_closed_server_cannot_be_restarted(short_dir: Path, dispatcher: Dispatcher) -> None:
+    server = IpcServer(short_dir / "clef.ipc", dispatcher)
+    server.start()
+    server.close()
+    with pytest.raises(RuntimeError, match="started once"):
+        server.start()
