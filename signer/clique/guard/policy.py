@@ -12,6 +12,7 @@ a second fork.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,6 +55,14 @@ class SealRecord:
     seal_hash: bytes
     parent_hash: bytes
     sealed_at: float = 0.0
+
+    def __str__(self) -> str:
+        """One line for ``sealward guard show``."""
+        when = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.sealed_at)) if self.sealed_at else "-"
+        return (
+            f"chain={self.chain_id} signer={self.signer} height={self.height} "
+            f"seal={_hex(self.seal_hash)} parent={_hex(self.parent_hash)} at={when}"
+        )
 
 
 @dataclass(frozen=True)

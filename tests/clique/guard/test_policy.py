@@ -124,3 +124,11 @@ def test_parse_mode() -> None:
     assert parse_mode(" off ") is Mode.OFF
     with pytest.raises(ValueError, match=r"strict\|resubmit\|off"):
         parse_mode("loose")
+
+
+def test_record_renders_on_one_line() -> None:
+    line = str(SealRecord(CHAIN, SIGNER, 10, h(1), P2, sealed_at=1.7e9))
+    assert line.startswith(
+        f"chain={CHAIN} signer={SIGNER} height=10 seal=0x{h(1).hex()} parent=0x{P2.hex()} at="
+    )
+    assert "\n" not in line and str(SealRecord(CHAIN, SIGNER, 1, h(1), P1)).endswith("at=-")
