@@ -13,16 +13,28 @@ import logging
 import os
 import socket
 import stat
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger("sealward.rpc")
 
 # sun_path is 108 bytes on Linux (104 on Darwin) including the terminating NUL.
 SUN_PATH_LIMIT = 108
+SOCKET_NAME = "clef.ipc"
 
 
 class SocketPathError(OSError):
     """The IPC path cannot be used: something that is not ours is in the way."""
+
+
+def ipc_endpoint(ipcpath: str, configdir: str) -> Path:
+    """clef's rule: ``<ipcpath>/clef.ipc``; with no ipcpath, in configdir, else in the temp dir.
+
+    ``~`` is expanded in ipcpath; a relative ipcpath stays relative to the working directory.
+    """
+    if ipcpath:
+        return Path(os.path.expanduser(ipcpath)) / SOCKET_NAME
+    return Path(configdir or tempfile.gettempdir()) / SOCKET_NAME
 
 
 def prepare_path(path: Path) -> None:

@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import stat
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 
 from signer.rpc.dispatch import Dispatcher
 from signer.rpc.ipc import IpcServer
-from signer.rpc.unixsocket import SocketPathError
+from signer.rpc.unixsocket import SocketPathError, ipc_endpoint
 from tests.rpc.conftest import Probe, request
 
 
@@ -311,3 +312,11 @@ def test_a_closed_server_cannot_be_restarted(short_dir: Path, dispatcher: Dispat
     server.close()
     with pytest.raises(RuntimeError, match="started once"):
         server.start()
+
+
+def test_ipc_endpoint_follows_clefs_path_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", "/home/u")
+    assert ipc_endpoint("", "/home/u/.sealward") == Path("/home/u/.sealward/clef.ipc")
+    assert ipc_endpoint("~/run", "/cfg") == Path("/home/u/run/clef.ipc")
+    assert ipc_endpoint("rel", "/cfg") == Path("rel/clef.ipc")
+    assert ipc_endpoint("", "") == Path(tempfile.gettempdir()) / "clef.ipc"
