@@ -125,6 +125,20 @@ class Pkcs11Module:
             self.generation += 1
             self._init(self.locking)
 
+    def find_token(self, label: str) -> Any:
+        """The python-pkcs11 Token labelled ``label``; DeviceUnavailable names the ones present."""
+        with self.calls():
+            try:
+                return self.lib.get_token(token_label=label)
+            except pkcs11.NoSuchToken:
+                present = ", ".join(repr(s.get_token().label) for s in self.lib.get_slots(token_present=True))
+                raise DeviceUnavailable(
+                    f"PKCS#11 token {label!r} is not present in {self.path} "
+                    f"(tokens present: {present or 'none'})"
+                ) from None
+            except pkcs11.MultipleTokensReturned:
+                raise DeviceUnavailable(f"several PKCS#11 tokens are labelled {label!r}") from None
+
     # --- raw calls python-pkcs11 does not offer in a usable form ------------------------------
 
     def login(self, session_handle: int, pin: bytes) -> int:

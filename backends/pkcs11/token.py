@@ -18,9 +18,6 @@ few failures, and an automatic retry loop is how people lose their keys. A diffe
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,20 +25,11 @@ from typing import Any, Literal, TypeVar
 
 import pkcs11
 
-from backends.base import CredentialRequired, DeviceLocked, DeviceUnavailable, InvalidCredential, Secret
-from backends.pkcs11.module import CKR_OK, Pkcs11Module
-from backends.pkcs11.uri import vault_key
+from backends.base import CredentialRequired, DeviceUnavailable, InvalidCredential, Secret
+from backends.pkcs11.module import Pkcs11Module
+from backends.pkcs11.pin import CKR_OK, CKR_USER_ALREADY_LOGGED_IN, RejectedPins, login_error, same_pin
 
 T = TypeVar("T")
-_FINGERPRINT_KEY = os.urandom(32)  # per process: rejected-PIN hashes are useless outside it
-# Rejected PINs per (module, token), for the life of the process: a backend rebuilt by a config
-# reload must not get a fresh set of attempts at the token's retry counter.
-_REJECTED: dict[tuple[str, str], set[bytes]] = {}
-
-_CKR_PIN_INCORRECT, _CKR_PIN_INVALID, _CKR_PIN_LEN_RANGE = 0xA0, 0xA1, 0xA2
-_CKR_PIN_EXPIRED, _CKR_PIN_LOCKED, _CKR_USER_ALREADY_LOGGED_IN = 0xA3, 0xA4, 0x100
-_CKR_USER_PIN_NOT_INITIALIZED = 0x102
-
 _SESSION_LOST = (
     pkcs11.SessionHandleInvalid,
     pkcs11.SessionClosed,
@@ -51,10 +39,6 @@ _SESSION_LOST = (
 )
 _LOGIN_LOST = (pkcs11.UserNotLoggedIn, pkcs11.KeyHandleInvalid, pkcs11.ObjectHandleInvalid)
 Loss = Literal["session", "login"]
-
-
-def _fingerprint(pin: Secret) -> bytes:
-    return hmac.new(_FINGERPRINT_KEY, pin.reveal().encode("utf-8"), hashlib.sha256).digest()
 
 
 @dataclass(eq=False)
@@ -75,7 +59,7 @@ class TokenSession:
         self._token: Any = None
         self._master: Any = None
         self._pin: Secret | None = None
-        self._rejected = _REJECTED.setdefault((module.path, label), set())
+        self._rejected = RejectedPins(module.path, label)
         self._idle: list[Worker] = []
         self._epoch = 0  # sessions older than this are dead
         self._login_epoch = 0  # key handles found before this may be stale
@@ -86,26 +70,18 @@ class TokenSession:
     def logged_in(self) -> bool:
         return self._pin is not None
 
-    @property
-    def slot_id(self) -> int:
-        return int(self._find_token().slot.slot_id)
-
     # --- login ------------------------------------------------------------------------------
 
     def login(self, pin: Secret) -> None:
         with self._lock:
             self._check_generation()
             if self._pin is not None:
-                if hmac.compare_digest(_fingerprint(pin), _fingerprint(self._pin)):
+                if same_pin(pin, self._pin):
                     return
                 raise InvalidCredential(
                     f"the PIN supplied for PKCS#11 token {self.label} is not the one it is logged in with"
                 )
-            if _fingerprint(pin) in self._rejected:
-                raise InvalidCredential(
-                    f"the PKCS#11 token {self.label} already rejected this PIN; it will not be tried again "
-                    "(tokens lock after a few wrong PINs) until a different PIN is supplied"
-                )
+            self._rejected.refuse_if_rejected(pin)
             self._login_locked(pin)
 
     def _login_locked(self, pin: Secret) -> None:
@@ -113,37 +89,26 @@ class TokenSession:
         master = self._open(token)
         rv = self.module.login(master.handle, pin.reveal().encode("utf-8"))
         # ALREADY_LOGGED_IN: someone else in this process unlocked the token; it is unlocked.
-        if rv in (CKR_OK, _CKR_USER_ALREADY_LOGGED_IN):
+        if rv in (CKR_OK, CKR_USER_ALREADY_LOGGED_IN):
             self._master, self._pin = master, pin
-            self._rejected.clear()
+            self._rejected.forget_all()
             self._login_epoch += 1
             return
         self._close_quietly(master)
-        if rv in (_CKR_PIN_INCORRECT, _CKR_PIN_INVALID, _CKR_PIN_LEN_RANGE):
-            self._rejected.add(_fingerprint(pin))
-            raise InvalidCredential(f"the PKCS#11 token {self.label} rejected the PIN")
-        if rv == _CKR_PIN_LOCKED:
-            raise DeviceLocked(
-                f"the PKCS#11 token {self.label} is locked after too many wrong PINs; "
-                "its security officer must unlock it (reset the user PIN with the SO PIN)"
-            )
-        if rv == _CKR_PIN_EXPIRED:
-            raise InvalidCredential(f"the PIN of PKCS#11 token {self.label} has expired; set a new one")
-        if rv == _CKR_USER_PIN_NOT_INITIALIZED:
-            raise DeviceUnavailable(f"PKCS#11 token {self.label} has no user PIN yet; initialise it first")
-        raise DeviceUnavailable(f"PKCS#11 token {self.label}: login failed (CKR 0x{rv:x})")
+        error, counted = login_error(self.label, rv)
+        if counted:
+            self._rejected.record(pin)
+        raise error
 
     def logout(self) -> None:
         """Lock the token. Working sessions stay open; they see only public objects from now on."""
         with self._lock:
-            if self._master is not None:
+            # After a module re-init the old master handle may name someone else's session.
+            if self._master is not None and self._generation == self.module.generation:
                 self.module.logout(self._master.handle)
                 self._close_quietly(self._master)
             self._master, self._pin = None, None
             self._login_epoch += 1
-
-    def credential_key(self) -> str:
-        return vault_key(self.label)
 
     # --- work -------------------------------------------------------------------------------
 
@@ -159,8 +124,12 @@ class TokenSession:
                     return fn(worker)
             except (*_SESSION_LOST, *_LOGIN_LOST, pkcs11.NoSuchKey) as exc:
                 loss = self._classify(exc, worker, needs_login)
-                if loss is None or attempt == 1:
-                    raise
+                if loss is None:
+                    raise  # a key that really is not there
+                if attempt == 1:
+                    raise DeviceUnavailable(
+                        f"PKCS#11 token {self.label} keeps losing its {loss}: {exc!r}"
+                    ) from exc
             except pkcs11.PKCS11Error as exc:
                 raise DeviceUnavailable(f"PKCS#11 token {self.label}: {type(exc).__name__} {exc}") from exc
             finally:
@@ -234,27 +203,19 @@ class TokenSession:
 
     def _give_back(self, worker: Worker) -> None:
         with self._lock:
-            if worker.epoch == self._epoch and self._users > 0:
+            if worker.epoch != self._epoch:
+                pass  # dead (see _drop_all)
+            elif self._users > 0:
                 self._idle.append(worker)
-            elif self._users == 0:
-                self._close_quietly(worker.session)
+            else:
+                self._close_quietly(worker.session)  # the token was closed while this call ran
         self._slots.release()
 
     # --- plumbing ---------------------------------------------------------------------------
 
     def _find_token(self) -> Any:
         if self._token is None:
-            with self.module.calls():
-                try:
-                    self._token = self.module.lib.get_token(token_label=self.label)
-                except pkcs11.NoSuchToken:
-                    present = [s.get_token().label for s in self.module.lib.get_slots(token_present=True)]
-                    raise DeviceUnavailable(
-                        f"PKCS#11 token {self.label!r} is not present in {self.module.path} "
-                        f"(tokens present: {', '.join(repr(p) for p in present) or 'none'})"
-                    ) from None
-                except pkcs11.MultipleTokensReturned:
-                    raise DeviceUnavailable(f"several PKCS#11 tokens are labelled {self.label!r}") from None
+            self._token = self.module.find_token(self.label)
         return self._token
 
     def _open(self, token: Any) -> Any:

@@ -105,7 +105,9 @@ def _run_script(directory: Path, label: str, pin: str, so_pin: str) -> None:
         raise RuntimeError(f"create-token.sh printed {result.stdout!r}, expected {expected!r}")
 
 
-def create_token(tmp_path: Path, label: str = "test", pin: str = "1234", so_pin: str = "5678") -> SoftHsmToken:
+def create_token(
+    tmp_path: Path, label: str = "test", pin: str = "1234", so_pin: str = "5678"
+) -> SoftHsmToken:
     """Initialise token ``label`` in ``tmp_path/softhsm`` (skips the test when SoftHSM2 is missing)."""
     skip_without_softhsm()
     directory = Path(tmp_path) / "softhsm"
