@@ -93,6 +93,10 @@ def attested_rules(config: Config, vault: Any) -> str | None:
     return source.decode("utf-8", "replace")
 
 
+class StartupError(Exception):
+    """A fatal start-up failure; the CLI prints ``Fatal: <message>``."""
+
+
 class App:
     def __init__(self, config: Config, ui: UI | None = None) -> None:
         self.config = config
@@ -187,14 +191,20 @@ class App:
             from signer.rpc.http import HttpServer
 
             http = HttpServer(cfg.http_addr, cfg.http_port, self.dispatcher, cfg.http_vhosts, cfg.http_cors)
-            http.start()
+            try:
+                http.start()
+            except OSError as exc:
+                raise StartupError(f"Could not start RPC api: {exc}") from exc
             self.servers.append(http)
             info.extapi_http = http.url
         if not cfg.ipc_disable:
             from signer.rpc.ipc import IpcServer
 
             ipc = IpcServer(cfg.ipc_socket, self.dispatcher)
-            ipc.start()
+            try:
+                ipc.start()
+            except OSError as exc:
+                raise StartupError(f"Could not start IPC api: {exc}") from exc
             self.servers.append(ipc)
             info.extapi_ipc = str(ipc.path)
         self.ui.on_signer_startup(info)

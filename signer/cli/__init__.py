@@ -29,7 +29,8 @@ def cli(ctx: click.Context, **_: Any) -> None:
     """Manage Ethereum account operations: a Clef-compatible external signer."""
     if ctx.invoked_subcommand is not None:
         return
-    from signer.app import run_daemon
+    from signer.app import StartupError, run_daemon
+    from signer.cli.common import Fatal
     from signer.approval.terminal import default_terminal
 
     cfg = build_config(ctx)
@@ -38,6 +39,8 @@ def cli(ctx: click.Context, **_: Any) -> None:
         code = run_daemon(cfg)
     except click.ClickException:
         raise
+    except StartupError as exc:
+        raise Fatal(str(exc)) from exc
     except Exception as exc:  # a start-up failure is reported as clef does, without a traceback
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)
