@@ -53,7 +53,9 @@ def master_password(config: Config, ui: UI) -> Secret:
         from signer.vault.passwords import read_password_file
 
         return read_password_file(config.master_password_file)
-    request = UserInputRequest("Master Password", "Please enter the password to decrypt the master seed", True)
+    request = UserInputRequest(
+        "Master Password", "Please enter the password to decrypt the master seed", True
+    )
     return Secret(ui.on_input_required(request))
 
 
@@ -163,7 +165,9 @@ class App:
 
             ui_dispatcher = Dispatcher()
             bind_ui_server(ui_dispatcher, api, self.config)
-            self.stdio.register_server(lambda message: ui_dispatcher.handle(message, Metadata(scheme="stdio")))
+            self.stdio.register_server(
+                lambda message: ui_dispatcher.handle(message, Metadata(scheme="stdio"))
+            )
 
     def _seal_guard(self) -> Any:
         if self.config.seal_guard == "off":
@@ -171,7 +175,9 @@ class App:
             return None
         from signer.clique.guard import open_guard
 
-        guard = open_guard(self.config.guard_location, self.config.seal_guard, self.config.seal_guard_resubmits)
+        guard = open_guard(
+            self.config.guard_location, self.config.seal_guard, self.config.seal_guard_resubmits
+        )
         log.info("Seal guard enabled mode=%s", self.config.seal_guard)
         return guard
 
@@ -240,4 +246,3 @@ def run_daemon(config: Config) -> int:
     finally:
         app.close()
     return 0
-

@@ -138,8 +138,10 @@ def _pick_token(report: DoctorReport, module: Pkcs11Module, label: str | None) -
         why = "is not present" if not match else "is not unique"
         report.add("find token", False, f"token {label!r} {why}; labels are exact and case-sensitive")
         return None
+    serial = match[0].serial
+    serial = serial.decode("ascii", "replace") if isinstance(serial, bytes) else str(serial)
     report.add(
-        "find token", True, f"token {label!r} in slot {match[0].slot.slot_id}, serial {match[0].serial!r}"
+        "find token", True, f"token {label!r} in slot {match[0].slot.slot_id}, serial {serial.strip()}"
     )
     return match[0]
 

@@ -46,7 +46,9 @@ class AuditedAPI:
     def version(self, meta: Metadata) -> str:
         self.log.event("Version", ("type", "request"), _meta(meta))
         return str(
-            self._respond("Version", lambda: self.api.version(meta), lambda r: [("data", r)], (("data", None),))
+            self._respond(
+                "Version", lambda: self.api.version(meta), lambda r: [("data", r)], (("data", None),)
+            )
         )
 
     def list(self, meta: Metadata) -> list[str]:
@@ -78,7 +80,11 @@ class AuditedAPI:
     def sign_typed_data(self, meta: Metadata, address: MixedcaseAddress, typed_data: Any) -> str:
         # clef dumped a Go struct here; we log the document as JSON, which can be read back.
         self.log.event(
-            "SignTypedData", ("type", "request"), _meta(meta), ("addr", str(address)), ("data", _compact(typed_data))
+            "SignTypedData",
+            ("type", "request"),
+            _meta(meta),
+            ("addr", str(address)),
+            ("data", _compact(typed_data)),
         )
         return str(
             self._respond(
@@ -116,7 +122,9 @@ class AuditedAPI:
         )
 
     def ec_recover(self, meta: Metadata, data: bytes, sig: bytes) -> str:
-        self.log.event("EcRecover", ("type", "request"), _meta(meta), ("data", data.hex()), ("sig", sig.hex()))
+        self.log.event(
+            "EcRecover", ("type", "request"), _meta(meta), ("data", data.hex()), ("sig", sig.hex())
+        )
         return str(
             self._respond(
                 "EcRecover",

@@ -67,9 +67,7 @@ def bind_external_api(dispatcher: Dispatcher, api: ExternalAPIProtocol) -> None:
         return api.new(meta)
 
     def sign_data(meta: Metadata, content_type: Any, address: Any, data: Any) -> str:
-        return api.sign_data(
-            meta, _argument(0, _string, content_type), _argument(1, _address, address), data
-        )
+        return api.sign_data(meta, _argument(0, _string, content_type), _argument(1, _address, address), data)
 
     def sign_typed_data(meta: Metadata, address: Any, typed_data: Any) -> str:
         return api.sign_typed_data(meta, _argument(0, _address, address), typed_data)

@@ -4,10 +4,12 @@ account is even looked up, so the API cannot be used to enumerate accounts (clef
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from backends.base import Secret
 from backends.keystore import KeystoreBackend
+from signer.accounts import AccountManager
 from signer.api.credentials import CredentialSource, NoCredentials, credential_for
 from signer.approval.ui import UI
 from signer.codecs.hexutil import MixedcaseAddress
@@ -20,7 +22,6 @@ from signer.errors import (
     UnknownAccount,
     error_message,
 )
-from signer.accounts import AccountManager
 from signer.types import EXTERNAL_API_VERSION, ListRequest, Metadata, NewAccountRequest, UserInputRequest
 
 log = logging.getLogger("sealward.api")
@@ -32,8 +33,7 @@ class SealGuardProtocol(Protocol):
     ) -> None: ...
 
 
-class PasswordRule(Protocol):
-    def __call__(self, password: str) -> None: ...
+PasswordRule = Callable[[str], None]  # raises ValueError with clef's message for a weak password
 
 
 def _default_password_rule(password: str) -> None:
@@ -164,10 +164,7 @@ def ec_recover(data: bytes, sig: bytes) -> str:
 def create_keystore_account(keystore: KeystoreBackend, ui: UI, password_rule: PasswordRule) -> str:
     """clef's three attempts at a password for a new key (§2.3 steps 3–5). Returns the address."""
     for attempt in range(3):
-        prompt = (
-            "Please enter a password for the new account to be created "
-            f"(attempt {attempt} of 3)"
-        )
+        prompt = f"Please enter a password for the new account to be created (attempt {attempt} of 3)"
         try:
             password = ui.on_input_required(UserInputRequest("New account password", prompt, True))
         except Exception as exc:
@@ -186,4 +183,3 @@ def create_keystore_account(keystore: KeystoreBackend, ui: UI, password_rule: Pa
         log.warning("Please remember your password!")
         return account.address
     raise SignerError("account creation failed")
-

@@ -118,7 +118,9 @@ class StdioUI:
             log.warning("Ignoring a reply to an unknown request id=%s", message["id"])
         elif isinstance(message.get("error"), dict):
             err = message["error"]
-            future.set_exception(UIError(int(err.get("code", -32000)), str(err.get("message", "")), err.get("data")))
+            future.set_exception(
+                UIError(int(err.get("code", -32000)), str(err.get("message", "")), err.get("data"))
+            )
         else:
             future.set_result(message.get("result"))
 

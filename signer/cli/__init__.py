@@ -21,17 +21,19 @@ class SealwardGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-@click.group(cls=SealwardGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=SealwardGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, "-v", "--version", prog_name="sealward")
 @global_options
 @click.pass_context
-def cli(ctx: click.Context, **_: Any) -> None:
+def cli(ctx: click.Context, /, **_: Any) -> None:
     """Manage Ethereum account operations: a Clef-compatible external signer."""
     if ctx.invoked_subcommand is not None:
         return
     from signer.app import StartupError, run_daemon
-    from signer.cli.common import Fatal
     from signer.approval.terminal import default_terminal
+    from signer.cli.common import Fatal
 
     cfg = build_config(ctx)
     initialize(cfg, default_terminal())

@@ -30,7 +30,9 @@ def _pkcs11(cfg: Config, token: str) -> Any:
     from backends.pkcs11 import Pkcs11Backend
 
     if not cfg.pkcs11_module:
-        raise click.ClickException("--pkcs11-module (or pkcs11-module in sealward.toml) is required with --pkcs11-token")
+        raise click.ClickException(
+            "--pkcs11-module (or pkcs11-module in sealward.toml) is required with --pkcs11-token"
+        )
     return Pkcs11Backend(cfg.pkcs11_module, [token])
 
 
@@ -69,7 +71,7 @@ def read_key_file(path: Path) -> bytes:
 @click.option("--label", help="Label of the key object (PKCS#11)")
 @global_options
 @click.pass_context
-def newaccount(ctx: click.Context, label: str | None, **_: Any) -> None:
+def newaccount(ctx: click.Context, /, label: str | None, **_: Any) -> None:
     """Create a new account (a keystore file, or a key pair on a PKCS#11 token)."""
     cfg = build_config(ctx)
     term = default_terminal()
@@ -93,7 +95,9 @@ def newaccount(ctx: click.Context, label: str | None, **_: Any) -> None:
 @click.option("--label", help="Label of the key object (PKCS#11)")
 @global_options
 @click.pass_context
-def importraw(ctx: click.Context, keyfile: str | None, extra: tuple[str, ...], label: str | None, **_: Any) -> None:
+def importraw(
+    ctx: click.Context, /, keyfile: str | None, extra: tuple[str, ...], label: str | None, **_: Any
+) -> None:
     """Import a private key from a file holding 64 hex characters."""
     if keyfile is None or extra:
         raise click.ClickException("<keyfile> must be given as first argument")
@@ -154,7 +158,7 @@ def _all_accounts(cfg: Config) -> list[Any]:
 @click.command("list-accounts")
 @global_options
 @click.pass_context
-def list_accounts(ctx: click.Context, **_: Any) -> None:
+def list_accounts(ctx: click.Context, /, **_: Any) -> None:
     """List the accounts of the keystore and of the configured tokens and devices."""
     cfg = build_config(ctx)
     initialize(cfg, default_terminal())
@@ -169,7 +173,7 @@ def list_accounts(ctx: click.Context, **_: Any) -> None:
 @click.command("list-wallets")
 @global_options
 @click.pass_context
-def list_wallets(ctx: click.Context, **_: Any) -> None:
+def list_wallets(ctx: click.Context, /, **_: Any) -> None:
     """List wallets: one per keystore file, token key or device account."""
     cfg = build_config(ctx)
     initialize(cfg, default_terminal())

@@ -61,7 +61,9 @@ def initialize(cfg: Config, terminal: Terminal) -> None:
     terminal.write("\n")
 
 
-def ask_new_password(terminal: Terminal, first: str = "Password: ", second: str = "Repeat password: ") -> Secret:
+def ask_new_password(
+    terminal: Terminal, first: str = "Password: ", second: str = "Repeat password: "
+) -> Secret:
     try:
         password = terminal.read_password(first)
         repeat = terminal.read_password(second)

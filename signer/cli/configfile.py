@@ -60,7 +60,9 @@ def apply_config_file(cfg: Config, explicit: dict[str, Any]) -> None:
         raise click.ClickException(f"cannot read {path}: {exc}") from exc
     unknown = sorted(set(data) - set(_KEYS))
     if unknown:
-        raise click.ClickException(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}")
+        raise click.ClickException(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}"
+        )
     for key, value in data.items():
         attr, flag, kind = _KEYS[key]
         if flag in explicit:
@@ -71,4 +73,4 @@ def apply_config_file(cfg: Config, explicit: dict[str, Any]) -> None:
             value = [value]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise click.ClickException(f"{path}: {key} must be a {kind.__name__}")
-        setattr(cfg, attr, Path(value).expanduser() if attr in _PATHS else value)
+        setattr(cfg, attr, Path(str(value)).expanduser() if attr in _PATHS else value)

@@ -81,7 +81,9 @@ def build_config(ctx: click.Context) -> Config:
     cfg.configdir = Path(v["configdir"]).expanduser() if "configdir" in v else default_configdir()
     # --keystore "" disables the keystore backend, as in clef.
     keystore = v.get("keystore")
-    cfg.keystore = default_keystore() if keystore is None else (Path(keystore).expanduser() if keystore else None)
+    cfg.keystore = (
+        default_keystore() if keystore is None else (Path(keystore).expanduser() if keystore else None)
+    )
     cfg.chain_id = v.get("chainid", 1)
     cfg.light_kdf = bool(v.get("lightkdf"))
     cfg.ipc_disable = bool(v.get("ipcdisable"))

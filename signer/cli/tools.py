@@ -23,7 +23,11 @@ def rules() -> None:
 
 @rules.command("run")
 @click.option("--rules", "rules_file", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--method", required=True, help="ApproveTx, ApproveSignData, ApproveListing, OnApprovedTx, OnSignerStartup")
+@click.option(
+    "--method",
+    required=True,
+    help="ApproveTx, ApproveSignData, ApproveListing, OnApprovedTx, OnSignerStartup",
+)
 @click.argument("request_file", type=click.Path(exists=True, dir_okay=False))
 def rules_run(rules_file: str, method: str, request_file: str) -> None:
     """Evaluate one request against a rule file offline, with an empty in-memory storage."""
@@ -45,7 +49,7 @@ def hsm() -> None:
 @hsm.command("doctor")
 @global_options
 @click.pass_context
-def hsm_doctor(ctx: click.Context, **_: Any) -> None:
+def hsm_doctor(ctx: click.Context, /, **_: Any) -> None:
     """Check a PKCS#11 module and token end to end, and say what to fix."""
     from backends.pkcs11.doctor import run_doctor
     from signer.cli.accounts import token_pin
@@ -80,9 +84,9 @@ def _open_guard(ctx: click.Context) -> Any:
 @click.option("--signer", "signer_address", help="Only this signer address")
 @global_options
 @click.pass_context
-def guard_show(ctx: click.Context, signer_address: str | None, **_: Any) -> None:
+def guard_show(ctx: click.Context, /, signer_address: str | None, **_: Any) -> None:
     """Show the recorded seals (highest height per chain and signer, and their history)."""
-    cfg, store = _open_guard(ctx)
+    _, store = _open_guard(ctx)
     records = store.show(chain_id=ctx.params.get("chainid"), signer=signer_address)
     if not records:
         click.echo("No seals recorded.")
@@ -95,7 +99,7 @@ def guard_show(ctx: click.Context, signer_address: str | None, **_: Any) -> None
 @click.option("--height", required=True, type=int, help="Forget seals at this height and above")
 @global_options
 @click.pass_context
-def guard_reset(ctx: click.Context, signer_address: str, height: int, **_: Any) -> None:
+def guard_reset(ctx: click.Context, /, signer_address: str, height: int, **_: Any) -> None:
     """Forget seals at and above a height after a deliberate rollback (written to the audit log)."""
     from signer.api.auditlog import AuditLog
 
@@ -108,7 +112,9 @@ def guard_reset(ctx: click.Context, signer_address: str, height: int, **_: Any) 
         audit.event("GuardReset", ("chainid", cfg.chain_id), ("signer", signer_address), ("height", height),
                     ("removed", removed))  # fmt: skip
         audit.close()
-    click.echo(f"Removed {removed} record(s) at height >= {height} for {signer_address} on chain {cfg.chain_id}.")
+    click.echo(
+        f"Removed {removed} record(s) at height >= {height} for {signer_address} on chain {cfg.chain_id}."
+    )
 
 
 COMMANDS = [rules, hsm, guard]

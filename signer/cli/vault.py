@@ -76,7 +76,7 @@ def credential_key(argument: str) -> str:
 @click.command("init")
 @global_options
 @click.pass_context
-def init(ctx: click.Context, **_: Any) -> None:
+def init(ctx: click.Context, /, **_: Any) -> None:
     """Initialize the signer: generate the master seed that protects the vault."""
     from signer.fsutil import ensure_private_dir
     from signer.vault import create_master_seed
@@ -118,7 +118,7 @@ def init(ctx: click.Context, **_: Any) -> None:
 @click.argument("sha256", required=False)
 @global_options
 @click.pass_context
-def attest(ctx: click.Context, sha256: str | None, **_: Any) -> None:
+def attest(ctx: click.Context, /, sha256: str | None, **_: Any) -> None:
     """Attest that a ruleset file (by its sha256) may approve requests automatically."""
     if not sha256:
         raise Fatal("This command requires an argument.")
@@ -132,7 +132,7 @@ def attest(ctx: click.Context, sha256: str | None, **_: Any) -> None:
 @click.argument("address", required=False)
 @global_options
 @click.pass_context
-def setpw(ctx: click.Context, address: str | None, **_: Any) -> None:
+def setpw(ctx: click.Context, /, address: str | None, **_: Any) -> None:
     """Store a keystore password (or a token PIN: pkcs11:token=LABEL) in the vault."""
     if not address:
         raise Fatal("This command requires an address to be passed as an argument")
@@ -151,7 +151,7 @@ def setpw(ctx: click.Context, address: str | None, **_: Any) -> None:
 @click.argument("address", required=False)
 @global_options
 @click.pass_context
-def delpw(ctx: click.Context, address: str | None, **_: Any) -> None:
+def delpw(ctx: click.Context, /, address: str | None, **_: Any) -> None:
     """Remove a stored password or PIN from the vault."""
     if not address:
         raise Fatal("This command requires an address to be passed as an argument")

@@ -1,4 +1,7 @@
-"""Go's ``mime.ParseMediaType`` (RFC 2045), with its error texts: clef parses signData content types with it."""
+"""Go's ``mime.ParseMediaType`` (RFC 2045), error texts included.
+
+clef parses the content type of account_signData with it.
+"""
 
 from __future__ import annotations
 

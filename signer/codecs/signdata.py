@@ -118,7 +118,9 @@ def _plan_clique(content_type: str, address: MixedcaseAddress, data: Any, meta: 
     # Soft findings (what geth's clique verifier would reject) go to the UI as call_info, as for
     # gnosis requests; clef sent null here, and still does when the header is clean.
     call_info = list(material.findings) or None
-    request = SignDataRequest(content_type, address, material.sig_rlp, messages, material.seal_hash, meta, call_info)
+    request = SignDataRequest(
+        content_type, address, material.sig_rlp, messages, material.seal_hash, meta, call_info
+    )
     payload = DigestPayload(material.seal_hash, material.sig_rlp, "clique")
     return SignDataPlan(
         request, payload, 0, clique_number=material.header.number, clique_parent=material.header.parent_hash

@@ -35,15 +35,21 @@ def seal_chain(socket_path: Path, address: str, blocks: int) -> bool:
         for _ in range(blocks):
             header = chain.propose()
             start = time.perf_counter()
-            reply = client.call("account_signData", "application/x-clique-header", address, request_payload(header))
+            reply = client.call(
+                "account_signData", "application/x-clique-header", address, request_payload(header)
+            )
             elapsed = (time.perf_counter() - start) * 1000
             latencies.append(elapsed)
             signer = recover_sealer(chain.seal(bytes.fromhex(reply[2:])))
             good = signer == address
             ok &= good
-            click.echo(f"{header.number:>5}  0x{seal_hash(header).hex()}  {signer}  {elapsed:6.2f} ms  {'yes' if good else 'NO'}")
+            click.echo(
+                f"{header.number:>5}  0x{seal_hash(header).hex()}  {signer}  {elapsed:6.2f} ms  {'yes' if good else 'NO'}"
+            )
     verdict = "every seal verifies" if ok else "SOME SEALS DID NOT VERIFY"
-    click.echo(f"\n{blocks} seals, median {statistics.median(latencies):.2f} ms, max {max(latencies):.2f} ms: {verdict}")
+    click.echo(
+        f"\n{blocks} seals, median {statistics.median(latencies):.2f} ms, max {max(latencies):.2f} ms: {verdict}"
+    )
     return ok
 
 

@@ -78,7 +78,9 @@ class Sandbox:
     def softhsm_key(self, token: str = "sealward") -> str:
         """Create a token, keep its PIN in the vault, generate a key on it; return the address."""
         if not Path(SOFTHSM_MODULE).exists():
-            raise SandboxError(f"SoftHSM is not installed ({SOFTHSM_MODULE} missing): apt-get install softhsm2")
+            raise SandboxError(
+                f"SoftHSM is not installed ({SOFTHSM_MODULE} missing): apt-get install softhsm2"
+            )
         pin = secrets.token_hex(4)
         hsm_dir = self.work / "softhsm"
         subprocess.run(["sh", str(SOFTHSM_SCRIPT), str(hsm_dir), token, pin, secrets.token_hex(8)],

@@ -82,9 +82,7 @@ class BackendConformance:
         if subject.wrong_credential is None:
             pytest.skip("this backend takes no credential")
         with pytest.raises(InvalidCredential):
-            subject.backend.sign(
-                subject.account, DigestPayload(keccak(b"y"), b""), subject.wrong_credential
-            )
+            subject.backend.sign(subject.account, DigestPayload(keccak(b"y"), b""), subject.wrong_credential)
 
     def test_repr_of_accounts_and_credentials_hides_secrets(self, subject: Subject) -> None:
         if subject.credential is not None:

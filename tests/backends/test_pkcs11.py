@@ -229,6 +229,7 @@ def test_generated_key_never_leaves_the_token(
         private = next(
             session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: "generated"})
         )
+        assert private[Attribute.DERIVE] is False  # no ECDH oracle on a signing key
         with pytest.raises(pkcs11.AttributeSensitive):
             private[Attribute.VALUE]
     finally:

@@ -45,6 +45,7 @@ def test_healthy_token(hsm: SoftHsmToken) -> None:
     }
     text = report.render()
     assert "SoftHSM" in text and "OS locking" in text and text.endswith("All checks passed.")
+    assert "serial b'" not in text
 
 
 def test_token_without_keys_proves_the_curve_and_stores_nothing(hsm: SoftHsmToken) -> None:

@@ -60,6 +60,31 @@ def _hammer(backend: Pkcs11Backend, account: Account, clients: int, seals: int) 
     return rate, failures
 
 
+def test_clients_ride_through_lost_sessions(token: SoftHsmToken) -> None:
+    """Sessions are pulled from under 4 busy clients five times: every call still succeeds."""
+    from backends.pkcs11.module import load_module
+
+    backend = Pkcs11Backend(token.module, [token.label])
+    try:
+        backend.login(token.label, Secret(PIN))
+        account = backend.accounts()[0]
+        module = load_module(token.module)
+        slot = module.find_token(token.label).slot.slot_id
+        outcome: list[tuple[float, list[str]]] = []
+        clients = threading.Thread(target=lambda: outcome.append(_hammer(backend, account, CLIENTS, 300)))
+        clients.start()
+        pulls = 0
+        while clients.is_alive() and pulls < 5:
+            time.sleep(0.1)
+            assert module.close_all_sessions(slot) == 0
+            pulls += 1
+        clients.join()
+        assert pulls >= 3, "the clients finished before the sessions could be pulled"
+        assert outcome[0][1] == []
+    finally:
+        backend.close()
+
+
 def _run(token: SoftHsmToken, locking: Locking) -> tuple[str, float, float, list[str]]:
     backend = Pkcs11Backend(token.module, [token.label], locking=locking)
     try:

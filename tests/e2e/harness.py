@@ -20,7 +20,9 @@ __all__ = ["IpcClient", "RpcError", "SignerProcess", "approving_ui", "run_cli"]
 SEALWARD = str(Path(sys.executable).with_name("sealward"))
 
 
-def run_cli(args: list[str], stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run one sealward command to completion."""
     return subprocess.run(
         [SEALWARD, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
@@ -66,9 +68,17 @@ class SignerProcess:
                 continue  # a notification
             assert self.policy is not None
             try:
-                reply: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"], "result": self.policy(method, params)}
+                reply: dict[str, Any] = {
+                    "jsonrpc": "2.0",
+                    "id": message["id"],
+                    "result": self.policy(method, params),
+                }
             except RpcError as exc:
-                reply = {"jsonrpc": "2.0", "id": message["id"], "error": {"code": exc.code, "message": exc.message}}
+                reply = {
+                    "jsonrpc": "2.0",
+                    "id": message["id"],
+                    "error": {"code": exc.code, "message": exc.message},
+                }
             self.proc.stdin.write(json.dumps(reply).encode() + b"\n")
             self.proc.stdin.flush()
 

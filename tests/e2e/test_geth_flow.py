@@ -43,7 +43,9 @@ def _recover_clique(clique_rlp: bytes, signature: bytes) -> str:
     unsealed = list(sealed)
     unsealed[12] = sealed[12][:-65]
     seal_hash = keccak(rlp.encode(unsealed))
-    return str(keys.Signature(sealed[12][-65:]).recover_public_key_from_msg_hash(seal_hash).to_checksum_address())
+    return str(
+        keys.Signature(sealed[12][-65:]).recover_public_key_from_msg_hash(seal_hash).to_checksum_address()
+    )
 
 
 @pytest.fixture()
@@ -79,7 +81,9 @@ def test_geth_startup_listing_and_clique_seals(signer: SignerProcess, tmp_path: 
     for number in range(1, 6):
         clique_rlp = _synthetic_clique_rlp(number, parent, london=number % 2 == 0)
         sig = bytes.fromhex(
-            client.call("account_signData", "application/x-clique-header", ADDRESS, "0x" + clique_rlp.hex())[2:]
+            client.call("account_signData", "application/x-clique-header", ADDRESS, "0x" + clique_rlp.hex())[
+                2:
+            ]
         )
         assert len(sig) == 65 and sig[64] in (0, 1)  # clique V convention
         assert _recover_clique(clique_rlp, sig) == ADDRESS

@@ -30,7 +30,7 @@ def pg_url(pg_server: PostgresServer) -> str:
     return pg_server.create_database(f"guard_{next(_names)}")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def guard_target(request: pytest.FixtureRequest, tmp_path: object) -> str:
     """A fresh guard location on each store: a SQLite file path or a PostgreSQL URL."""
     if request.param == "sqlite":
