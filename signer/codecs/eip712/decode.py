@@ -1,0 +1,265 @@
+"""TypedData from JSON the way clef's Go decoder reads it (clef-compat §2.6.1).
+
+Go semantics kept: struct keys match case-insensitively (exact spelling first, later keys win and
+merge into what earlier ones set), unknown keys are ignored, message numbers are float64, lone
+surrogates become U+FFFD, the domain's chainId is a HexOrDecimal256. Bounds not in clef: nesting
+depth and value count, so a hostile document is refused before any recursive work starts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from signer.codecs.eip712.gofmt import ChainId
+from signer.codecs.eip712.primitives import TypedDataError, parse_big256
+from signer.codecs.signdata import go_utf8
+
+MAX_DEPTH = 64  # nesting of message objects and arrays; real documents use a handful
+MAX_VALUES = 100_000  # JSON values in the message; a large Seaport order has a few hundred
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+
+
+@dataclass
+class Domain:
+    name: str = ""
+    version: str = ""
+    chain_id: ChainId | None = None
+    verifying_contract: str = ""
+    salt: str = ""
+
+    def is_empty(self) -> bool:
+        return self.chain_id is None and not (
+            self.name or self.version or self.verifying_contract or self.salt
+        )
+
+    def to_map(self) -> dict[str, Any]:
+        """clef's ``Domain.Map()``: only the members that are set."""
+        items = [("chainId", self.chain_id), ("name", self.name), ("version", self.version),
+                 ("verifyingContract", self.verifying_contract), ("salt", self.salt)]  # fmt: skip
+        return {key: value for key, value in items if value}
+
+
+@dataclass
+class TypedData:
+    """``types[name]`` is None for a JSON null list: defined for validation, not a struct."""
+
+    types: dict[str, tuple[Field, ...] | None] = field(default_factory=dict)
+    primary_type: str = ""
+    domain: Domain = field(default_factory=Domain)
+    message: dict[str, Any] | None = None
+
+    def is_struct(self, name: str) -> bool:
+        return self.types.get(name) is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """The decoded document (chainId as an integer), handed to devices that display EIP-712."""
+        types = {
+            k: None if v is None else [{"name": f.name, "type": f.type} for f in v]
+            for k, v in self.types.items()
+        }
+        domain = {k: v.value if isinstance(v, ChainId) else v for k, v in self.domain.to_map().items()}
+        return {"types": types, "primaryType": self.primary_type, "domain": domain, "message": self.message}
+
+
+def _kind(value: Any) -> str:
+    """The word Go's UnmarshalTypeError uses for a JSON value."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _type_error(value: Any, where: str, gotype: str) -> TypedDataError:
+    into = f"Go struct field {where}" if where else "Go value"
+    return TypedDataError(f"json: cannot unmarshal {_kind(value)} into {into} of type {gotype}")
+
+
+def _clean(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def _fold(key: str) -> str:
+    # Go's EqualFold also maps the long s and the Kelvin sign onto ASCII letters.
+    return key.lower().replace("ſ", "s")
+
+
+def _members(obj: dict[str, Any], names: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """(field, value) for each key of ``obj`` that names a field, in document order."""
+    folded = {_fold(n): n for n in names}
+    out = []
+    for key, value in obj.items():
+        name = key if key in names else folded.get(_fold(key))
+        if name is not None:
+            out.append((name, value))
+    return out
+
+
+def _string(value: Any, previous: str, where: str) -> str:
+    if value is None:
+        return previous  # null leaves a Go string as it was
+    if not isinstance(value, str):
+        raise _type_error(value, where, "string")
+    return _clean(value)
+
+
+def _chain_id(value: Any) -> ChainId | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, (bool, int)):
+        text = json.dumps(value)
+    else:
+        text = json.dumps(value, separators=(",", ":"))
+    return ChainId(parse_big256(_clean(text)))
+
+
+def _decode_domain(value: Any, domain: Domain) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise _type_error(value, "TypedData.domain", "apitypes.TypedDataDomain")
+    names = ("name", "version", "chainId", "verifyingContract", "salt")
+    for name, member in _members(value, names):
+        if name == "chainId":
+            domain.chain_id = _chain_id(member)
+        else:
+            attr = "verifying_contract" if name == "verifyingContract" else name
+            setattr(domain, attr, _string(member, getattr(domain, attr), f"TypedDataDomain.domain.{name}"))
+
+
+def _decode_field(value: Any) -> Field:
+    if value is None:
+        return Field("", "")
+    if not isinstance(value, dict):
+        raise _type_error(value, "TypedData.types", "apitypes.Type")
+    found = {"name": "", "type": ""}
+    for name, member in _members(value, ("name", "type")):
+        found[name] = _string(member, found[name], f"Type.types.{name}")
+    return Field(found["name"], found["type"])
+
+
+def _decode_types(value: Any, types: dict[str, tuple[Field, ...] | None] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _type_error(value, "TypedData.types", "apitypes.Types")
+    out = {} if types is None else types  # Go decodes into the map an earlier key created
+    for key, fields in value.items():
+        if fields is not None and not isinstance(fields, list):
+            raise _type_error(fields, "TypedData.types", "[]apitypes.Type")
+        out[_clean(key)] = None if fields is None else tuple(_decode_field(f) for f in fields)
+    return out
+
+
+class _Normaliser:
+    """Message values as Go's ``interface{}`` holds them, within MAX_DEPTH and MAX_VALUES."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def value(self, value: Any, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise TypedDataError(f"typed data message is too large (more than {MAX_VALUES} values)")
+        if isinstance(value, dict):
+            return self.object(value, depth + 1)
+        if isinstance(value, list):
+            if depth + 1 > MAX_DEPTH:
+                raise TypedDataError(f"typed data is nested too deeply (more than {MAX_DEPTH} levels)")
+            return [self.value(item, depth + 1) for item in value]
+        if isinstance(value, str):
+            return _clean(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = _float64(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise TypedDataError(f"json: cannot unmarshal number {value!r} into Go value of type float64")
+        return value
+
+    def object(self, value: dict[str, Any], depth: int) -> dict[str, Any]:
+        if depth > MAX_DEPTH:
+            raise TypedDataError(f"typed data is nested too deeply (more than {MAX_DEPTH} levels)")
+        return {_clean(k): self.value(v, depth) for k, v in value.items()}
+
+
+def _float64(value: int) -> float:
+    """A JSON integer as Go reads it into interface{}: the nearest float64, or an error."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise TypedDataError(f"json: cannot unmarshal number {value} into Go value of type float64") from None
+
+
+def decode_typed_data(obj: Any) -> TypedData:
+    """A TypedData from an already parsed JSON value (the account_signTypedData parameter)."""
+    if obj is None:
+        obj = {}  # null decodes to the zero TypedData, which then fails "domain is undefined"
+    if not isinstance(obj, dict):
+        raise _type_error(obj, "", "apitypes.TypedData")
+    td = TypedData()
+    types: dict[str, Any] | None = None
+    normaliser = _Normaliser()
+    for name, value in _members(obj, ("types", "primaryType", "domain", "message")):
+        if name == "types":
+            types = _decode_types(value, types)
+        elif name == "primaryType":
+            td.primary_type = _string(value, td.primary_type, "TypedData.primaryType")
+        elif name == "domain":
+            _decode_domain(value, td.domain)
+        elif value is None:
+            td.message = None
+        elif not isinstance(value, dict):
+            raise _type_error(value, "TypedData.message", "apitypes.TypedDataMessage")
+        else:
+            fresh = normaliser.object(value, 1)
+            td.message = fresh if td.message is None else {**td.message, **fresh}
+    td.types = types or {}
+    return td
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A repeated key moves to the end, so document order decides between case variants as in Go.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        out.pop(key, None)
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
+
+
+def loads_typed_data(raw: bytes) -> TypedData:
+    """A TypedData from JSON text (the data/typed payload of account_signData)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = go_utf8(raw)  # Go replaces each invalid byte with U+FFFD
+    try:
+        obj = json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constants)
+    except RecursionError:
+        raise TypedDataError(f"typed data is nested too deeply (more than {MAX_DEPTH} levels)") from None
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            raise TypedDataError("unexpected end of JSON input") from None
+        raise TypedDataError(f"invalid character {text[exc.pos]!r} at offset {exc.pos}: {exc.msg}") from None
+    except ValueError as exc:  # a constant such as NaN, or an integer too long to convert
+        raise TypedDataError(str(exc) or "invalid JSON") from None
+    return decode_typed_data(obj)

@@ -1,0 +1,102 @@
+"""The ``messages`` list a UI shows for typed data: clef's Format (clef-compat §2.6.6), with its
+array bug fixed.
+
+clef formatted an array of primitives by handing the *array type and the whole array* to the
+primitive formatter, so ``address[]``, ``string[]``, ``bool[]`` and integer arrays failed
+(``unhandled type address[]``) and could not be signed; for arrays of structs it showed only the
+last element. Here every element is shown, one entry per element named ``field[i]``, nested arrays
+nest, and each element is formatted as the hash will encode it (the value's shape decides, as in
+encodeArray). Everything else keeps clef's values and error texts, including that Format does not
+validate types (so its errors can differ from the hash path's) and that it runs before hashing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+
+from signer.codecs.eip712.decode import TypedData
+from signer.codecs.eip712.gofmt import go_s, go_v
+from signer.codecs.eip712.primitives import TypedDataError, base_type, parse_integer
+from signer.types import NameValueType
+
+_HEX_PAIRS = re.compile(rb"(?:[0-9a-fA-F]{2})*")
+_LAST_SUFFIX = re.compile(r"\[[^\[\]]*\]$")
+
+
+def format_typed_data(td: TypedData) -> list[NameValueType]:
+    """``[{EIP712Domain: ..., type: domain}, {<primaryType>: ..., type: primary type}]``."""
+    domain = _format_struct(td, "EIP712Domain", td.domain.to_map())
+    primary = _format_struct(td, td.primary_type, td.message)
+    return [
+        NameValueType("EIP712Domain", domain, "domain"),
+        NameValueType(td.primary_type, primary, "primary type"),
+    ]
+
+
+def _format_struct(td: TypedData, name: str, data: Mapping[str, Any] | None) -> list[NameValueType] | None:
+    out = []
+    for f in td.types.get(name) or ():
+        value = (data or {}).get(f.name)
+        shown: Any
+        if f.type.find("[") > 0:
+            shown = _format_array(td, f.name, f.type, value)
+        elif td.is_struct(f.type):
+            shown = _format_struct(td, f.type, value) if isinstance(value, dict) else "<nil>"
+        else:
+            shown = format_primitive(f.type, value)
+        out.append(NameValueType(f.name, shown, f.type))
+    return out or None  # Go's nil slice: JSON null
+
+
+def _format_array(td: TypedData, label: str, type_name: str, value: Any) -> list[NameValueType] | None:
+    """One entry per element; None (clef's null) for an empty array or a value that is not one."""
+    if not isinstance(value, list) or not value:
+        return None
+    base = base_type(type_name)
+    element_type = _LAST_SUFFIX.sub("", type_name) if type_name != base else base
+    out = []
+    for i, item in enumerate(value):
+        name = f"{label}[{i}]"
+        if isinstance(item, list):
+            out.append(NameValueType(name, _format_array(td, name, element_type, item), element_type))
+        elif td.is_struct(base):
+            shown = _format_struct(td, base, item) if isinstance(item, dict) else "<nil>"
+            out.append(NameValueType(name, shown, base))
+        else:
+            out.append(NameValueType(name, format_primitive(base, item), base))
+    return out
+
+
+def lenient_address(text: str) -> str:
+    """geth's HexToAddress(text).Hex(): odd length left-padded, decoding stops at the first bad pair,
+    the last 20 bytes kept; EIP-55 checksummed."""
+    raw = text.encode()
+    if raw[:2] in (b"0x", b"0X"):
+        raw = raw[2:]
+    if len(raw) % 2:
+        raw = b"0" + raw
+    match = _HEX_PAIRS.match(raw)
+    decoded = bytes.fromhex(match.group(0).decode()) if match else b""
+    return str(to_checksum_address(decoded[-20:].rjust(20, b"\x00")))
+
+
+def format_primitive(type_name: str, value: Any) -> str:
+    """clef's formatPrimitiveValue."""
+    if type_name == "address":
+        if not isinstance(value, str):
+            raise TypedDataError(f"could not format value {go_v(value)} as address")
+        return lenient_address(value)
+    if type_name == "bool":
+        if not isinstance(value, bool):
+            raise TypedDataError(f"could not format value {go_v(value)} as bool")
+        return "true" if value else "false"
+    if type_name == "string" or type_name.startswith("bytes"):
+        return go_s(value)
+    if type_name.startswith(("uint", "int")):
+        number = parse_integer(type_name, value)
+        return f"{number} ({'-' if number < 0 else ''}{hex(abs(number))})"
+    raise TypedDataError(f"unhandled type {type_name}")
