@@ -12,6 +12,9 @@ and SoftHSM2 does exactly that: it disables its mutexes, and two threads signing
   ``CKR_CANT_LOCK``. The lock is per *module*, not per token: with mutexes off, SoftHSM's global
   state (session table, object store) is shared by all its tokens.
 
+Either way calls go through a CallGate (gate.py): the few calls that tear down sessions or login
+never overlap a call in flight.
+
 The ctypes side also gives us ``C_Login``/``C_Logout``/``C_GetSessionInfo``/``C_CloseAllSessions``,
 which python-pkcs11 either lacks or wraps in ways that leak session handles (see token.py).
 """
@@ -28,6 +31,7 @@ from typing import Any, Literal
 import pkcs11
 
 from backends.base import DeviceUnavailable
+from backends.pkcs11.gate import CallGate
 
 Locking = Literal["auto", "os", "serialise"]
 
@@ -85,7 +89,7 @@ class Pkcs11Module:
         self._c_logout = ctypes.CFUNCTYPE(ul, ul)(fn[_F_LOGOUT])
         self.path = path
         self._pid = os.getpid()
-        self._lock: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        self._gate = CallGate(serialise=True)
         self.locking: Literal["os", "serialise"] = "serialise"
         self.generation = 0  # bumped by reinitialize(): every session handle before it is dead
         self._init(locking)
@@ -97,22 +101,32 @@ class Pkcs11Module:
             args = _InitArgs(flags=CKF_OS_LOCKING_OK)
             rv = self._c_initialize(ctypes.addressof(args))
             if rv == CKR_OK:
-                self.locking, self._lock = "os", contextlib.nullcontext()
+                self.locking, self._gate.serialise = "os", False
                 return
             if rv != CKR_CANT_LOCK or locking == "os":
                 raise DeviceUnavailable(f"the PKCS#11 module {self.path} refused C_Initialize (CKR 0x{rv:x})")
         rv = self._c_initialize(None)
         if rv != CKR_OK:
             raise DeviceUnavailable(f"the PKCS#11 module {self.path} refused C_Initialize (CKR 0x{rv:x})")
-        self.locking, self._lock = "serialise", threading.RLock()
+        self.locking, self._gate.serialise = "serialise", True
 
-    @contextlib.contextmanager
-    def calls(self) -> Iterator[None]:
-        """Hold this around every call into the module (a no-op with OS locking)."""
+    def _check_pid(self) -> None:
         if os.getpid() != self._pid:
             # PKCS#11 state does not survive fork(); the child must not touch the parent's sessions.
             raise DeviceUnavailable("the PKCS#11 module was loaded before fork(); start workers with spawn")
-        with self._lock:
+
+    @contextlib.contextmanager
+    def calls(self) -> Iterator[None]:
+        """Hold this around every ordinary call into the module (see gate.py)."""
+        self._check_pid()
+        with self._gate.shared():
+            yield
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold this around calls that invalidate sessions or login: no other call runs meanwhile."""
+        self._check_pid()
+        with self._gate.exclusive():
             yield
 
     def reinitialize(self) -> None:
@@ -121,7 +135,7 @@ class Pkcs11Module:
         Also how an in-process test switches SoftHSM configuration (SoftHSM reads SOFTHSM2_CONF
         and scans its token folder only in C_Initialize).
         """
-        with self.calls():
+        with self.exclusive():
             self.generation += 1
             self._init(self.locking)
 
@@ -143,11 +157,11 @@ class Pkcs11Module:
 
     def login(self, session_handle: int, pin: bytes) -> int:
         """C_Login(CKU_USER) on an open session; returns the CKR code instead of raising."""
-        with self.calls():
+        with self.exclusive():
             return int(self._c_login(session_handle, _CKU_USER, pin, len(pin)))
 
     def logout(self, session_handle: int) -> int:
-        with self.calls():
+        with self.exclusive():
             return int(self._c_logout(session_handle))
 
     def is_user_session(self, session_handle: int) -> bool | None:
@@ -161,7 +175,7 @@ class Pkcs11Module:
 
     def close_all_sessions(self, slot_id: int) -> int:
         """C_CloseAllSessions: what removing and re-inserting the token looks like to us."""
-        with self.calls():
+        with self.exclusive():
             return int(self._c_close_all(slot_id))
 
 

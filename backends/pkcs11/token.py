@@ -161,13 +161,15 @@ class TokenSession:
         # so it is abandoned rather than closed.
         self._master = None
         self._login_epoch += 1
-        pin, self._pin = self._pin, None
+        pin = self._pin  # kept meanwhile: other threads read it, unlocked, as "is there a PIN"
         if pin is None:
             return
         try:
             self._login_locked(pin)
         except DeviceUnavailable:
-            self._pin = pin  # the token is away, not the PIN wrong: try again when it is back
+            raise  # the token is away, not the PIN wrong: try again when it is back
+        except BaseException:
+            self._pin = None  # rejected (now remembered as such) or locked: ask a person
             raise
 
     def _drop_all(self) -> None:
