@@ -75,7 +75,9 @@ def _kind(types: Mapping[str, Any], base: str) -> tuple[int, int | None]:
     if base in simple:
         return simple[base], None
     if base in ("int", "uint"):
-        return (INT if base == "int" else UINT), 32
+        # The app rebuilds type names from (type, size): it would hash "int" as "int256", a
+        # different type hash, hence a signature over another digest.
+        raise Unencodable(f"the alias {base!r} is hashed differently by the Ledger app")
     sized = _SIZED.match(base)
     if sized:
         bits_or_bytes = int(sized.group(2))

@@ -15,6 +15,7 @@ It plugs in two ways: ``EmulatorDongle`` is what ledgereth takes as ``dongle=``,
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -40,7 +41,10 @@ class Unplugged(Exception):
 
 class EthAppEmulator:
     def __init__(
-        self, version: tuple[int, int, int] = (1, 13, 0), tx_types: tuple[int, ...] = (0, 1, 2)
+        self,
+        version: tuple[int, int, int] = (1, 13, 0),
+        tx_types: tuple[int, ...] = (0, 1, 2),
+        mnemonic: str = MNEMONIC,
     ) -> None:
         self.version = version
         self.tx_types = tx_types
@@ -50,9 +54,12 @@ class EthAppEmulator:
         self.reject_next = False  # the person presses "reject" on the next prompt
         self.unplug_on_prompt = False  # the cable is pulled while the next prompt is shown
         self.high_s = False  # answer with the (valid, but non-canonical) high-s twin
+        self.os_app_info = True  # False: firmware older than GET_APP_AND_VERSION (B0 01)
+        self.gate: threading.Event | None = None  # set: the person takes until the event to decide
+        self.eip712_full = True  # False: a model/app build without clear signing (answers 0x6D00)
         self.received: list[bytes] = []
         self.prompts: list[str] = []  # what the person was asked to confirm, in order
-        self._seed = seed_from_mnemonic(MNEMONIC, "")
+        self._seed = seed_from_mnemonic(mnemonic, "")
         self._keys: dict[str, bytes] = {}
         self._buffers: dict[int, bytearray] = {}
         self._path: dict[int, str] = {}
@@ -80,7 +87,7 @@ class EthAppEmulator:
             if self.state == "locked":
                 return b"", 0x5515
             cla, ins, p1, p2, data = command[0], command[1], command[2], command[3], bytes(command[5:])
-            if cla == 0xB0 and ins == 0x01:
+            if cla == 0xB0 and ins == 0x01 and self.os_app_info:
                 return self._app_and_version(), 0x9000
             if self.state != "ready":
                 return b"", 0x6511 if self.state == "dashboard" else 0x6E00
@@ -111,7 +118,7 @@ class EthAppEmulator:
             path, rest = _path(data)
             self._typed = TypedDataSession()
             return self._prompt("typed data hashes", path, keccak(b"\x19\x01" + rest[:32] + rest[32:64]), 27)
-        if self.version >= (1, 9, 19) and ins in (0x1A, 0x1C, 0x0C):
+        if self.version >= (1, 9, 19) and self.eip712_full and ins in (0x1A, 0x1C, 0x0C):
             return self._typed_full(ins, p1, p2, data)
         return b"", 0x6D00
 
@@ -169,6 +176,8 @@ class EthAppEmulator:
     ) -> tuple[bytes, int]:
         """The person looks at the screen: approve (sign), reject, or pull the cable."""
         self.prompts.append(what)
+        if self.gate is not None:
+            self.gate.wait(10)
         if self.unplug_on_prompt:
             self.unplug_on_prompt, self.plugged = False, False
             raise Unplugged()
@@ -190,7 +199,7 @@ def _path(data: bytes) -> tuple[str, bytes]:
     return "m/" + text, data[1 + 4 * count :]
 
 
-def _envelope_length(buffer: bytes) -> int:
+def _envelope_length(buffer: bytes | bytearray) -> int:
     """Total length of a (typed) transaction from its RLP list header, as the app's parser knows it."""
     offset = 1 if buffer and buffer[0] < 0x80 else 0
     if len(buffer) <= offset:
@@ -269,7 +278,7 @@ class ProxyServer:
         """The device disappears: the listener and every open connection close."""
         self.emulator.plugged = False
         if self._listener is not None:
-            self._listener.close()
+            _close(self._listener)  # shutdown() wakes the thread blocked in accept(); close() alone does not
             self._listener = None
         for connection in self._connections:
             _close(connection)
@@ -282,6 +291,9 @@ class ProxyServer:
             try:
                 connection, _ = listener.accept()
             except OSError:
+                return
+            if not self.emulator.plugged:
+                _close(connection)
                 return
             self._connections.append(connection)
             threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
@@ -311,8 +323,6 @@ def _receive(connection: socket.socket, size: int) -> bytes:
 
 
 def _close(connection: Any) -> None:
-    try:
+    with contextlib.suppress(OSError):
         connection.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     connection.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from eth_account.messages import encode_typed_data
+from eth_account._utils.encode_typed_data.encoding_and_hashing import hash_struct
 from eth_utils.crypto import keccak
 
 _SIMPLE = {3: "address", 4: "bool", 5: "string", 7: "bytes"}
@@ -93,14 +93,9 @@ class TypedDataSession:
     def digest(self) -> bytes:
         if self.domain is None or self.message is None or self._walk is not None:
             raise ProtocolError("typed data incomplete")
-        document = {
-            "types": self.types,
-            "primaryType": self.primary,
-            "domain": self.domain,
-            "message": self.message,
-        }
-        signable = encode_typed_data(full_message=document)
-        return keccak(b"\x19" + signable.version + signable.header + signable.body)
+        # The roots the host named, not eth-account's guess of a primary type: like the app.
+        domain = hash_struct("EIP712Domain", self.types, self.domain)
+        return keccak(b"\x19\x01" + domain + hash_struct(str(self.primary), self.types, self.message))
 
     def _advance(self, value: Any, first: bool = False) -> None:
         assert self._walk is not None
