@@ -18,7 +18,7 @@ from eth_account.messages import encode_defunct
 
 from backends.base import Account, DigestPayload, UnsupportedPayload, UserRejected
 from backends.ledger import LedgerBackend
-from tests.backends.test_ledger import MAIL, recover_tx, text_payload, tx_payload, typed_payload
+from tests.backends.ledger_helpers import MAIL, recover_tx, text_payload, tx_payload, typed_payload
 
 pytestmark = [
     pytest.mark.ledger,

@@ -16,7 +16,7 @@ from eth_account import Account as EthAccount
 from backends.base import AppTooOld, TypedDataPayload, UserRejected
 from backends.ledger import LedgerBackend
 from tests.backends.ledger_emulator import EthAppEmulator
-from tests.backends.test_ledger import LIVE_0, MAIL, account_at, make_backend, typed_payload
+from tests.backends.ledger_helpers import LIVE_0, MAIL, account_at, make_backend, typed_payload
 
 RICH: dict[str, Any] = {
     "types": {

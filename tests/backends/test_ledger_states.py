@@ -24,7 +24,7 @@ from backends.base import (
 )
 from backends.ledger import LedgerBackend
 from tests.backends.ledger_emulator import EmulatorDongle, EmulatorFactory, EthAppEmulator, ProxyServer
-from tests.backends.test_ledger import LEGACY, LIVE_0, account_at, make_backend, text_payload, tx_payload
+from tests.backends.ledger_helpers import LEGACY, LIVE_0, account_at, make_backend, text_payload, tx_payload
 
 
 @pytest.fixture
