@@ -146,12 +146,17 @@ def _plan(payload: Payload, path: str) -> Any:
             raise UnsupportedPayload(f"transaction type {payload.tx_type} is not supported by the Ledger app")
         encoded = preimage(payload)
         return ledgereth_transaction(encoded) if payload.tx_type <= 2 else encoded
-    if isinstance(payload, TypedDataPayload) and payload.document is not None:
+    if isinstance(payload, TypedDataPayload):
+        if len(payload.domain_hash) != 32 or len(payload.struct_hash) != 32:
+            raise UnsupportedPayload("EIP-712 domain and message hashes must be 32 bytes each")
+        if payload.document is None:
+            return None
         try:
             return list(full_mode_apdus(payload.document, eth_app.encode_path(path)))
         except (Unencodable, KeyError, TypeError) as exc:
             log.info("EIP-712 document not clear-signable on a Ledger (%s): signing its hashes", exc)
-    if isinstance(payload, TextPayload | TypedDataPayload):
+            return None
+    if isinstance(payload, TextPayload):
         return None
     raise UnsupportedPayload(f"a Ledger cannot sign {type(payload).__name__}")
 

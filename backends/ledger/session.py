@@ -62,7 +62,8 @@ class Devices:
         self._last_probe: float | None = None
 
     def sessions(self) -> list[Session]:
-        return [s for s in self._sessions.values() if s.app is not None and not s.dongle.dead]
+        # list() copies in one step: listing runs without the device lock while a probe may edit.
+        return [s for s in list(self._sessions.values()) if s.app is not None and not s.dongle.dead]
 
     def refresh(self, *, wait: bool = False) -> None:
         """Re-probe if due (or ``wait``: now, waiting for the device lock)."""

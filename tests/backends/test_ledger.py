@@ -14,7 +14,7 @@ from eth_account import Account as EthAccount
 from eth_account.messages import encode_defunct
 from eth_utils.crypto import keccak
 
-from backends.base import Account, DigestPayload, UnsupportedPayload, ValidatorPayload
+from backends.base import Account, DigestPayload, UnknownKey, UnsupportedPayload, ValidatorPayload
 from backends.ledger import LedgerBackend
 from tests.backends.conformance import HALF_N, BackendConformance, Subject
 from tests.backends.ledger_emulator import EmulatorFactory, EthAppEmulator, ProxyServer
@@ -69,6 +69,10 @@ class TestConformance(BackendConformance):
     def test_digest_is_refused(self, subject: Subject) -> None:
         with pytest.raises(UnsupportedPayload, match=r"HSM .* or in a keystore"):
             subject.backend.sign(subject.account, DigestPayload(keccak(b"seal"), b"header"), None)
+
+    def test_unknown_account_is_refused_for_text(self, subject: Subject) -> None:
+        with pytest.raises(UnknownKey):
+            subject.backend.sign(subject.foreign_account, text_payload(b"x"), None)
 
     def test_signed_text_recovers_to_account(self, subject: Subject) -> None:
         for size in (0, 1, 300, 700):  # 700 B crosses the 255-byte APDU chunks
