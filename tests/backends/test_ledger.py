@@ -14,7 +14,14 @@ from eth_account import Account as EthAccount
 from eth_account.messages import encode_defunct
 from eth_utils.crypto import keccak
 
-from backends.base import Account, DigestPayload, UnknownKey, UnsupportedPayload, ValidatorPayload
+from backends.base import (
+    Account,
+    DeviceUnavailable,
+    DigestPayload,
+    UnknownKey,
+    UnsupportedPayload,
+    ValidatorPayload,
+)
 from backends.ledger import LedgerBackend
 from tests.backends.conformance import HALF_N, BackendConformance, Subject
 from tests.backends.ledger_emulator import EmulatorFactory, EthAppEmulator, ProxyServer
@@ -162,3 +169,43 @@ def test_validator_data_is_refused_with_a_way_out() -> None:
     with pytest.raises(UnsupportedPayload, match="HSM or in a keystore"):
         backend.sign(account_at(backend, LIVE_0), payload, None)
     assert emulator.prompts == []
+
+
+# --- discovery -----------------------------------------------------------------------------------
+
+
+def test_usb_discovery_lists_ledger_hid_interfaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hid
+
+    from backends.ledger.device import discover
+
+    seen: list[tuple[int, int]] = []
+
+    def enumerate_ledgers(vendor_id: int, product_id: int) -> list[dict[str, object]]:
+        seen.append((vendor_id, product_id))
+        return [
+            {"path": b"1-3:1.0", "interface_number": 0, "usage_page": 0xFFA0},  # the APDU interface
+            {"path": b"1-3:1.1", "interface_number": 1, "usage_page": 0xF1D0},  # FIDO U2F: not ours
+            {"path": b"/dev/hid raw", "interface_number": -1, "usage_page": 0xFFA0},  # macOS-style
+        ]
+
+    monkeypatch.delenv("LEDGER_PROXY_ADDRESS", raising=False)
+    monkeypatch.setattr(hid, "enumerate", enumerate_ledgers)
+    assert [d.device_id for d in discover()] == ["1-3:1.0", "dev-hid-raw"]
+    assert seen == [(0x2C97, 0)]
+
+    monkeypatch.setenv("LEDGER_PROXY_ADDRESS", "127.0.0.1")
+    monkeypatch.setenv("LEDGER_PROXY_PORT", "9999")
+    assert [d.device_id for d in discover()] == ["tcp-127.0.0.1-9999"]  # the proxy replaces USB
+
+
+def test_no_device_lists_nothing_and_fails_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hid
+
+    monkeypatch.delenv("LEDGER_PROXY_ADDRESS", raising=False)
+    monkeypatch.setattr(hid, "enumerate", lambda vendor_id, product_id: [])
+    backend = LedgerBackend()
+    assert backend.accounts() == []
+    missing = Account(FOREIGN.address, "ledger://1-3:1.0/m/44'/60'/0'/0/0", "ledger")
+    with pytest.raises(DeviceUnavailable, match=r"1-3:1\.0 holding .* is not connected"):
+        backend.sign(missing, text_payload(b"x"), None)
