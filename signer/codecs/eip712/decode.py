@@ -14,12 +14,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from signer.codecs.eip712.gofmt import ChainId
+from signer.codecs.eip712.gofmt import ChainId, go_q
 from signer.codecs.eip712.primitives import TypedDataError, parse_big256
 from signer.codecs.signdata import go_utf8
 
 MAX_DEPTH = 64  # nesting of message objects and arrays; real documents use a handful
-MAX_VALUES = 100_000  # JSON values in the message; a large Seaport order has a few hundred
+MAX_VALUES = 50_000  # JSON values in the message; a large Seaport order has a few hundred
+MAX_MEMBERS = 10_000  # type names plus field declarations; real documents declare tens
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -149,6 +150,9 @@ def _decode_field(value: Any) -> Field:
         return Field("", "")
     if not isinstance(value, dict):
         raise _type_error(value, "TypedData.types", "apitypes.Type")
+    name, type_name = value.get("name"), value.get("type")
+    if len(value) == 2 and isinstance(name, str) and isinstance(type_name, str):
+        return Field(_clean(name), _clean(type_name))  # the usual shape, without key folding
     found = {"name": "", "type": ""}
     for name, member in _members(value, ("name", "type")):
         found[name] = _string(member, found[name], f"Type.types.{name}")
@@ -161,10 +165,15 @@ def _decode_types(value: Any, types: dict[str, tuple[Field, ...] | None] | None)
     if not isinstance(value, dict):
         raise _type_error(value, "TypedData.types", "apitypes.Types")
     out = {} if types is None else types  # Go decodes into the map an earlier key created
+    size = sum(1 + len(fields or ()) for fields in out.values())
     for key, fields in value.items():
         if fields is not None and not isinstance(fields, list):
             raise _type_error(fields, "TypedData.types", "[]apitypes.Type")
-        out[_clean(key)] = None if fields is None else tuple(_decode_field(f) for f in fields)
+        name = _clean(key)
+        size += 1 + len(fields or ()) - (1 + len(out[name] or ()) if name in out else 0)
+        if size > MAX_MEMBERS:  # checked before decoding, so an oversized declaration costs nothing
+            raise TypedDataError(f"typed data declares too many types and members (more than {MAX_MEMBERS})")
+        out[name] = None if fields is None else tuple(_decode_field(f) for f in fields)
     return out
 
 
@@ -242,8 +251,36 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _number(text: str) -> Any:
+    """JSON numbers keep their exact text's value until normalised; absurd ones stop here."""
+    value = float(text) if any(c in text for c in ".eE") else int(text) if len(text) <= 400 else math.inf
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TypedDataError(f"json: cannot unmarshal number {text[:40]} into Go value of type float64")
+    return value
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
+
+
+# Python's complaint -> the context Go's scanner names after "invalid character 'c' ".
+_CONTEXTS = {
+    "Expecting value": "looking for beginning of value",
+    "Expecting property name enclosed in double quotes": "looking for beginning of object key string",
+    "Expecting ':' delimiter": "after object key",
+    "Expecting ',' delimiter": "after object key:value pair",
+    "Extra data": "after top-level value",
+    "Invalid control character at": "in string literal",
+}
+
+
+def _syntax_error(text: str, exc: json.JSONDecodeError) -> str:
+    """Go's encoding/json wording for the common syntax errors."""
+    if exc.pos >= len(text.rstrip()):
+        return "unexpected end of JSON input"
+    char = go_q(text[exc.pos])[1:-1].replace("'", "\\'").replace('\\"', '"')
+    context = _CONTEXTS.get(exc.msg, exc.msg[:1].lower() + exc.msg[1:])
+    return f"invalid character '{char}' {context}"
 
 
 def loads_typed_data(raw: bytes) -> TypedData:
@@ -253,13 +290,17 @@ def loads_typed_data(raw: bytes) -> TypedData:
     except UnicodeDecodeError:
         text = go_utf8(raw)  # Go replaces each invalid byte with U+FFFD
     try:
-        obj = json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constants)
+        obj = json.loads(
+            text,
+            object_pairs_hook=_pairs,
+            parse_constant=_no_constants,
+            parse_int=_number,
+            parse_float=_number,
+        )
     except RecursionError:
         raise TypedDataError(f"typed data is nested too deeply (more than {MAX_DEPTH} levels)") from None
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
-            raise TypedDataError("unexpected end of JSON input") from None
-        raise TypedDataError(f"invalid character {text[exc.pos]!r} at offset {exc.pos}: {exc.msg}") from None
-    except ValueError as exc:  # a constant such as NaN, or an integer too long to convert
-        raise TypedDataError(str(exc) or "invalid JSON") from None
+        raise TypedDataError(_syntax_error(text, exc)) from None
+    except ValueError as exc:  # NaN or Infinity, which Go's decoder does not know
+        raise TypedDataError(str(exc)) from None
     return decode_typed_data(obj)

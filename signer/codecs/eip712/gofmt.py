@@ -161,6 +161,8 @@ def go_v(value: Any, limit: int | None = 256) -> str:
 
 def go_s(value: Any, limit: int | None = None) -> str:
     """``%s``; unlimited by default because the display must show every signed character."""
+    if isinstance(value, str) and limit is None:
+        return value  # the common case, kept cheap for large string arrays
     return _format(value, "s", limit)
 
 

@@ -33,7 +33,7 @@ from signer.codecs.eip712.primitives import (
 from signer.codecs.hexutil import keccak256
 
 # Characters of encodeType text plus type references followed, summed over the document.
-MAX_TYPE_WORK = 4_000_000
+MAX_TYPE_WORK = 1_000_000
 
 _REFERENCE = re.compile(r"[A-Za-z]\w*(\[\d*\])*", re.ASCII)
 _ZERO = bytes(32)
