@@ -54,12 +54,14 @@ def cow_keystore(directory: Path) -> KeystoreBackend:
 class Signer:
     """An ExternalAPI with the typed-data extensions, answering prompts from ``answers``."""
 
-    def __init__(self, keystore: KeystoreBackend, tmp: Path, answers: str, *, advanced: bool = False) -> None:
+    def __init__(
+        self, keystore: KeystoreBackend, tmp: Path, answers: str, *, advanced: bool = False, chain_id: int = 1
+    ) -> None:
         self.screen = io.StringIO()
         ui = ConsoleUI(Terminal(io.StringIO(answers), self.screen))
         config = Config(configdir=tmp, keystore=None, fourbyte_custom=tmp / "4byte-custom.json")
         self.api = ExternalAPI(
-            AccountManager([keystore]), ui, 1, advanced=advanced, extensions=Extensions(config)
+            AccountManager([keystore]), ui, chain_id, advanced=advanced, extensions=Extensions(config)
         )
 
 
