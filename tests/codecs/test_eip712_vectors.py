@@ -323,3 +323,37 @@ def test_document_clef_could_not_sign_is_signed_and_recovers(
     plan = plan_typed_data_hex(ADDRESS, raw, IPC_METADATA)
     assert recover(signature, plan.request.raw_data) == COW
     assert "0x0000000000000000000000000000000000000003" in signer.screen.getvalue()  # an element was shown
+
+
+def test_json_rpc_wire(keystore: KeystoreBackend, tmp_path: Path) -> None:
+    """The methods as geth calls them: JSON text in, JSON text out, clef's error codes."""
+    from signer.api.binding import bind_external_api
+    from signer.rpc.dispatch import Dispatcher
+
+    entry = _derived_typed_vector()
+    signer = Signer(keystore, tmp_path, APPROVE)
+    dispatcher = Dispatcher()
+    bind_external_api(dispatcher, signer.api)
+
+    def call(method: str, *params: Any) -> dict[str, Any]:
+        body = json.dumps({"jsonrpc": "2.0", "id": 7, "method": method, "params": list(params)}).encode()
+        answer = dispatcher.handle_bytes(body, IPC_METADATA)
+        assert answer is not None
+        decoded: dict[str, Any] = json.loads(answer)
+        return decoded
+
+    assert call("account_signTypedData", COW, entry["typed_data"])["result"] == entry["expected_signature"]
+    bad_chain = dict(entry["typed_data"], domain=dict(entry["typed_data"]["domain"], chainId="x"))
+    assert call("account_signTypedData", COW, bad_chain)["error"] == {
+        "code": -32602,
+        "message": 'invalid argument 1: invalid hex or decimal integer "x"',
+    }
+    assert call("account_signData", "data/typed", COW, entry["typed_data"])["error"] == {
+        "code": -32000,
+        "message": "wrong type map[string]interface {}",
+    }
+    missing = dict(entry["typed_data"], message={"from": entry["typed_data"]["message"]["from"]})
+    assert call("account_signTypedData", COW, missing)["error"] == {
+        "code": -32000,
+        "message": "provided data '<nil>' doesn't match type 'Person'",
+    }
