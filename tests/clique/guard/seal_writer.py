@@ -47,6 +47,7 @@ def spawn(*args: str) -> subprocess.Popen[str]:
         [sys.executable, "-m", "tests.clique.guard.seal_writer", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
         env=env,
@@ -68,7 +69,7 @@ def run_race(db: str, count: int, mode: str, parent: str, racers: int = 2) -> di
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.close()
         out = proc.stdout.read()  # through the reader that read "ready": it may hold more
-        assert proc.wait(timeout=240) == 0, f"racer {tag} failed"
+        assert proc.wait(timeout=240) == 0, f"racer {tag} failed: {proc.stderr.read()}"  # type: ignore[union-attr]
         outcomes[tag] = {int(h): o for h, o in (line.split() for line in out.splitlines())}
     return outcomes
 
