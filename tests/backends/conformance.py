@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 from eth_account import Account as EthAccount
 from eth_account.messages import encode_defunct
-from eth_keys import keys
-from eth_utils import keccak
+from eth_keys.datatypes import Signature as EthSignature
+from eth_utils.crypto import keccak
 
 from backends.base import (
     Account,
@@ -40,7 +40,7 @@ class Subject:
 
 
 def _recover(digest: bytes, sig_bytes: bytes) -> str:
-    sig = keys.Signature(sig_bytes)
+    sig = EthSignature(sig_bytes)
     return str(sig.recover_public_key_from_msg_hash(digest).to_checksum_address())
 
 

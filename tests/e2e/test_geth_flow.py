@@ -12,7 +12,7 @@ import pytest
 import rlp
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from eth_keys import keys
+from eth_keys.datatypes import Signature as EthSignature
 from eth_utils.crypto import keccak
 
 from tests.e2e.harness import IpcClient, RpcError, SignerProcess, approving_ui, run_cli
@@ -44,7 +44,7 @@ def _recover_clique(clique_rlp: bytes, signature: bytes) -> str:
     unsealed[12] = sealed[12][:-65]
     seal_hash = keccak(rlp.encode(unsealed))
     return str(
-        keys.Signature(sealed[12][-65:]).recover_public_key_from_msg_hash(seal_hash).to_checksum_address()
+        EthSignature(sealed[12][-65:]).recover_public_key_from_msg_hash(seal_hash).to_checksum_address()
     )
 
 
