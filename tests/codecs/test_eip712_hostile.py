@@ -14,6 +14,7 @@ import pytest
 
 from signer.codecs.eip712 import (
     MAX_DEPTH,
+    MAX_MEMBERS,
     MAX_VALUES,
     Encoder,
     Field,
@@ -24,7 +25,6 @@ from signer.codecs.eip712 import (
     parse_integer,
     typed_data_hash,
 )
-from signer.codecs.eip712.decode import MAX_MEMBERS
 from signer.codecs.hexutil import MixedcaseAddress, keccak256
 from signer.codecs.typed_request import plan_typed_data, plan_typed_data_hex
 from signer.types import IPC_METADATA

@@ -6,20 +6,22 @@
 
 from signer.codecs.eip712.decode import (
     MAX_DEPTH,
+    MAX_MEMBERS,
     MAX_VALUES,
     Domain,
     Field,
     TypedData,
     decode_typed_data,
-    loads_typed_data,
 )
 from signer.codecs.eip712.display import format_typed_data
 from signer.codecs.eip712.gofmt import ChainId
 from signer.codecs.eip712.hashing import Encoder, TypedDataHash, typed_data_hash, validate
+from signer.codecs.eip712.jsontext import loads_typed_data
 from signer.codecs.eip712.primitives import TypedDataError, encode_primitive, parse_integer
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_MEMBERS",
     "MAX_VALUES",
     "ChainId",
     "Domain",

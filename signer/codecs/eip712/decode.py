@@ -1,4 +1,4 @@
-"""TypedData from JSON the way clef's Go decoder reads it (clef-compat §2.6.1).
+"""TypedData from a parsed JSON value the way clef's Go decoder reads it (clef-compat §2.6.1).
 
 Go semantics kept: struct keys match case-insensitively (exact spelling first, later keys win and
 merge into what earlier ones set), unknown keys are ignored, message numbers are float64, lone
@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from signer.codecs.eip712.gofmt import ChainId, go_q
+from signer.codecs.eip712.gofmt import ChainId
 from signer.codecs.eip712.primitives import TypedDataError, parse_big256
-from signer.codecs.signdata import go_utf8
 
 MAX_DEPTH = 64  # nesting of message objects and arrays; real documents use a handful
 MAX_VALUES = 50_000  # JSON values in the message; a large Seaport order has a few hundred
@@ -240,67 +239,3 @@ def decode_typed_data(obj: Any) -> TypedData:
             td.message = fresh if td.message is None else {**td.message, **fresh}
     td.types = types or {}
     return td
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # A repeated key moves to the end, so document order decides between case variants as in Go.
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        out.pop(key, None)
-        out[key] = value
-    return out
-
-
-def _number(text: str) -> Any:
-    """JSON numbers keep their exact text's value until normalised; absurd ones stop here."""
-    value = float(text) if any(c in text for c in ".eE") else int(text) if len(text) <= 400 else math.inf
-    if isinstance(value, float) and not math.isfinite(value):
-        raise TypedDataError(f"json: cannot unmarshal number {text[:40]} into Go value of type float64")
-    return value
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
-
-
-# Python's complaint -> the context Go's scanner names after "invalid character 'c' ".
-_CONTEXTS = {
-    "Expecting value": "looking for beginning of value",
-    "Expecting property name enclosed in double quotes": "looking for beginning of object key string",
-    "Expecting ':' delimiter": "after object key",
-    "Expecting ',' delimiter": "after object key:value pair",
-    "Extra data": "after top-level value",
-    "Invalid control character at": "in string literal",
-}
-
-
-def _syntax_error(text: str, exc: json.JSONDecodeError) -> str:
-    """Go's encoding/json wording for the common syntax errors."""
-    if exc.pos >= len(text.rstrip()):
-        return "unexpected end of JSON input"
-    char = go_q(text[exc.pos])[1:-1].replace("'", "\\'").replace('\\"', '"')
-    context = _CONTEXTS.get(exc.msg, exc.msg[:1].lower() + exc.msg[1:])
-    return f"invalid character '{char}' {context}"
-
-
-def loads_typed_data(raw: bytes) -> TypedData:
-    """A TypedData from JSON text (the data/typed payload of account_signData)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = go_utf8(raw)  # Go replaces each invalid byte with U+FFFD
-    try:
-        obj = json.loads(
-            text,
-            object_pairs_hook=_pairs,
-            parse_constant=_no_constants,
-            parse_int=_number,
-            parse_float=_number,
-        )
-    except RecursionError:
-        raise TypedDataError(f"typed data is nested too deeply (more than {MAX_DEPTH} levels)") from None
-    except json.JSONDecodeError as exc:
-        raise TypedDataError(_syntax_error(text, exc)) from None
-    except ValueError as exc:  # NaN or Infinity, which Go's decoder does not know
-        raise TypedDataError(str(exc)) from None
-    return decode_typed_data(obj)
