@@ -8,7 +8,6 @@ expects is the one the Safe contract will check, and signing anything else is at
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +16,7 @@ from eth_utils.address import to_checksum_address
 from signer.codecs import gojson
 from signer.codecs.eip712 import ChainId, Domain, Field, TypedData, typed_data_hash
 from signer.codecs.eip712.gofmt import go_q
-from signer.codecs.eip712.primitives import TypedDataError, parse_big256
+from signer.codecs.eip712.primitives import TypedDataError, json_text, parse_big256, unmarshal_big256
 from signer.codecs.hexutil import MixedcaseAddress
 from signer.codecs.sendtx import SendTxArgs
 from signer.errors import InvalidRequestData
@@ -171,14 +170,9 @@ def checked_typed_data(tx: GnosisSafeTx, signer_chain_id: int) -> TypedData:
 
 # --- decoding, key by key ---------------------------------------------------------------------
 
-
-def _go_text(value: Any) -> str:
-    """The JSON text Go's custom unmarshalers are handed for ``value`` (exact for ints and strings)."""
-    return (
-        repr(value)
-        if isinstance(value, float)
-        else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    )
+_ATTRIBUTES = {"contractTransactionHash": "contract_transaction_hash", "gasPrice": "gas_price",
+               "gasToken": "gas_token", "refundReceiver": "refund_receiver", "baseGas": "base_gas",
+               "safeTxGas": "safe_tx_gas", "safeTxHash": "safe_tx_hash", "chainId": "chain_id"}  # fmt: skip
 
 
 def _fixed(value: Any, path: str, size: int) -> bytes:
@@ -186,10 +180,10 @@ def _fixed(value: Any, path: str, size: int) -> bytes:
 
 
 def _decimal256(value: Any, path: str) -> int:
+    """math.Decimal256 has only UnmarshalText: a JSON string, nothing else (not even null)."""
     if not isinstance(value, str):
-        raise gojson.field_error(
-            "null" if value is None else gojson.json_kind(value), path, "math.Decimal256"
-        )
+        kind = "null" if value is None else gojson.json_kind(value)
+        raise gojson.field_error(kind, path, "math.Decimal256")
     return parse_big256(value)
 
 
@@ -199,33 +193,29 @@ def _big_int(value: Any, previous: int) -> int:
         return previous
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise TypedDataError(f"math/big: cannot unmarshal {go_q(_go_text(value))} into a *big.Int")
+    raise TypedDataError(f"math/big: cannot unmarshal {go_q(json_text(value))} into a *big.Int")
 
 
 def _decode_member(tx: GnosisSafeTx, key: str, value: Any, path: str) -> None:
+    attribute = _ATTRIBUTES.get(key, key)
+    decoded: Any
     if key in ("safe", "to", "sender"):
-        setattr(tx, key, MixedcaseAddress(_fixed(value, path, 20), str(value)))
+        decoded = MixedcaseAddress(_fixed(value, path, 20), str(value))
     elif key in ("gasToken", "refundReceiver"):
-        setattr(tx, "gas_token" if key == "gasToken" else "refund_receiver", _fixed(value, path, 20))
+        decoded = _fixed(value, path, 20)
     elif key in ("safeTxHash", "contractTransactionHash"):
-        setattr(
-            tx,
-            "safe_tx_hash" if key == "safeTxHash" else "contract_transaction_hash",
-            _fixed(value, path, 32),
-        )
+        decoded = _fixed(value, path, 32)
     elif key in ("value", "gasPrice"):
-        setattr(tx, "value" if key == "value" else "gas_price", _decimal256(value, path))
+        decoded = _decimal256(value, path)
     elif key in ("baseGas", "safeTxGas", "nonce"):
-        name = {"baseGas": "base_gas", "safeTxGas": "safe_tx_gas", "nonce": "nonce"}[key]
-        setattr(tx, name, _big_int(value, getattr(tx, name)))
+        decoded = _big_int(value, getattr(tx, attribute))
     elif key == "operation":
         operation = gojson.uint8(value, path)
-        tx.operation = tx.operation if operation is None else operation
+        decoded = tx.operation if operation is None else operation
     elif key == "data":
-        tx.data = None if value is None else gojson.data(value, path)
+        decoded = None if value is None else gojson.data(value, path)
     elif key == "signature":
-        tx.signature = gojson.data(value, path)
-    else:  # chainId: HexOrDecimal256, quoted or not
-        tx.chain_id = (
-            None if value is None else parse_big256(value if isinstance(value, str) else _go_text(value))
-        )
+        decoded = gojson.data(value, path)
+    else:  # chainId: HexOrDecimal256, quoted or not; null is absent
+        decoded = None if value is None else unmarshal_big256(value)
+    setattr(tx, attribute, decoded)

@@ -8,14 +8,13 @@ depth and value count, so a hostile document is refused before any recursive wor
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from signer.codecs.eip712.gofmt import ChainId
-from signer.codecs.eip712.primitives import TypedDataError, parse_big256
+from signer.codecs.eip712.primitives import TypedDataError, unmarshal_big256
 
 MAX_DEPTH = 64  # nesting of message objects and arrays; real documents use a handful
 MAX_VALUES = 50_000  # JSON values in the message; a large Seaport order has a few hundred
@@ -92,6 +91,10 @@ def _clean(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
+def _clean_value(value: Any) -> Any:
+    return _clean(value) if isinstance(value, str) else value
+
+
 def _fold(key: str) -> str:
     # Go's EqualFold also maps the long s and the Kelvin sign onto ASCII letters.
     return key.lower().replace("ſ", "s")
@@ -116,20 +119,6 @@ def _string(value: Any, previous: str, where: str) -> str:
     return _clean(value)
 
 
-def _chain_id(value: Any) -> ChainId | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, float):
-        text = repr(value)
-    elif isinstance(value, (bool, int)):
-        text = json.dumps(value)
-    else:
-        text = json.dumps(value, separators=(",", ":"))
-    return ChainId(parse_big256(_clean(text)))
-
-
 def _decode_domain(value: Any, domain: Domain) -> None:
     if value is None:
         return
@@ -138,7 +127,7 @@ def _decode_domain(value: Any, domain: Domain) -> None:
     names = ("name", "version", "chainId", "verifyingContract", "salt")
     for name, member in _members(value, names):
         if name == "chainId":
-            domain.chain_id = _chain_id(member)
+            domain.chain_id = None if member is None else ChainId(unmarshal_big256(_clean_value(member)))
         else:
             attr = "verifying_contract" if name == "verifyingContract" else name
             setattr(domain, attr, _string(member, getattr(domain, attr), f"TypedDataDomain.domain.{name}"))

@@ -3,6 +3,7 @@ primitive type set (clef-compat §2.6.2–§2.6.4)."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -62,6 +63,19 @@ def parse_big256(text: str) -> int:
             if value.bit_length() <= 256:
                 return -value if digits.startswith("-") else value
     raise TypedDataError(f"invalid hex or decimal integer {go_q(text)}")
+
+
+def json_text(value: Any) -> str:
+    """The JSON text a Go UnmarshalJSON method is handed for ``value`` (exact except for floats,
+    whose original spelling the Python parser has dropped)."""
+    if isinstance(value, float):
+        return repr(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def unmarshal_big256(value: Any) -> int:
+    """HexOrDecimal256's UnmarshalJSON: a string's contents, or a number's text, via ParseBig256."""
+    return parse_big256(value if isinstance(value, str) else json_text(value))
 
 
 def parse_integer(type_name: str, value: Any) -> int:
