@@ -223,3 +223,17 @@ def test_go_quirks_in_the_typed_form() -> None:
         27845,
         3,
     )
+
+
+def test_payload_document_is_plain_json_that_eth_account_hashes_alike() -> None:
+    from eth_account.messages import encode_typed_data
+    from eth_utils.crypto import keccak
+
+    from signer.codecs.typed_request import plan_for
+
+    relay = relay_tx("gnosisTxWithChainId.json")
+    plan = plan_for(ADDRESS, GnosisSafeTx.from_json(relay).to_typed_data(), IPC_METADATA)
+    document = json.loads(json.dumps(plan.payload.document))  # what a device backend receives
+    assert document["message"]["data"] == relay["data"] and document["domain"]["chainId"] == 4
+    signable = encode_typed_data(full_message=document)
+    assert keccak(b"\x19" + signable.version + signable.header + signable.body) == plan.request.hash

@@ -62,13 +62,25 @@ class TypedData:
         return self.types.get(name) is not None
 
     def to_json(self) -> dict[str, Any]:
-        """The decoded document (chainId as an integer), handed to devices that display EIP-712."""
+        """The decoded document as JSON (chainId an integer, signer-built bytes as 0x hex), handed
+        to devices that display EIP-712 themselves."""
         types = {
             k: None if v is None else [{"name": f.name, "type": f.type} for f in v]
             for k, v in self.types.items()
         }
         domain = {k: v.value if isinstance(v, ChainId) else v for k, v in self.domain.to_map().items()}
-        return {"types": types, "primaryType": self.primary_type, "domain": domain, "message": self.message}
+        message = _plain(self.message)
+        return {"types": types, "primaryType": self.primary_type, "domain": domain, "message": message}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _kind(value: Any) -> str:
