@@ -52,3 +52,15 @@ class IpcClient:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def socket_accepts(path: str | Path) -> bool:
+    """True once a signer accepts connections on ``path`` (a stale socket file refuses them)."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from signer.tools.ipcclient import socket_accepts
+
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 SOFTHSM_SCRIPT = Path(__file__).resolve().parents[2] / "softhsm" / "create-token.sh"
 
@@ -117,7 +119,7 @@ class Sandbox:
             args += ["--rules", str(rules)]
         self.daemon = subprocess.Popen(args, stdin=subprocess.DEVNULL, env=self.env)
         deadline = time.monotonic() + 30
-        while not self.socket.exists():
+        while not socket_accepts(self.socket):
             if self.daemon.poll() is not None or time.monotonic() > deadline:
                 raise SandboxError("the signer did not start (see its log above)")
             time.sleep(0.05)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from signer.tools.ipcclient import IpcClient, RpcError
+from signer.tools.ipcclient import IpcClient, RpcError, socket_accepts
 
 __all__ = ["IpcClient", "RpcError", "SignerProcess", "approving_ui", "run_cli"]
 
@@ -85,7 +85,7 @@ class SignerProcess:
     def _wait_for_socket(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.ipc.exists():
+            if socket_accepts(self.ipc):
                 return
             if self.proc.poll() is not None:
                 raise RuntimeError("sealward exited early:\n" + "".join(self.stderr_lines))
