@@ -6,8 +6,9 @@ and SoftHSM2 does exactly that: it disables its mutexes, and two threads signing
 
 * ``"os"``: right after loading, finalise and initialise again with ``CKF_OS_LOCKING_OK`` through
   ctypes on the same ``dlopen`` handle. The module then locks internally, so sessions can work in
-  parallel. This is the default, because the tokens we target (SoftHSM2, YubiHSM 2, CloudHSM)
-  support it and it measured ~1.3–1.5x faster with 4 clients on 2 cores.
+  parallel. This is the default. On SoftHSM with 2 cores both strategies measured the same within
+  noise (SoftHSM is CPU-bound); the gain is on network HSMs (CloudHSM), where a call mostly waits
+  for I/O: parallel sessions overlap those waits, one lock would queue them.
 * ``"serialise"``: one lock around every call into the module. Used when the module answers
   ``CKR_CANT_LOCK``. The lock is per *module*, not per token: with mutexes off, SoftHSM's global
   state (session table, object store) is shared by all its tokens.

@@ -7,6 +7,7 @@ test needs to know whether the token was asked for a PIN, it counts calls to the
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,8 +179,13 @@ def test_lost_sessions_are_recovered(
 
 
 def test_token_away_and_back_without_restart(
-    hsm: SoftHsmToken, backend: Pkcs11Backend, generated: Account, tmp_path: Path
+    hsm: SoftHsmToken,
+    backend: Pkcs11Backend,
+    generated: Account,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     backend.login(hsm.label, Secret(PIN))
     elsewhere = create_token(tmp_path, label="elsewhere")
     elsewhere.activate()  # the module now sees another folder: our token is gone
@@ -190,6 +196,8 @@ def test_token_away_and_back_without_restart(
     finally:
         hsm.activate()
     _sign_and_check(backend, generated)  # the remembered PIN logs in again
+    assert "is not present" in caplog.text  # accounts() logged the absent token...
+    assert PIN not in caplog.text  # ...and nothing logged the PIN
 
 
 def test_missing_token_is_device_unavailable(hsm: SoftHsmToken) -> None:
