@@ -43,13 +43,13 @@ def seal_chain(socket_path: Path, address: str, blocks: int) -> bool:
             signer = recover_sealer(chain.seal(bytes.fromhex(reply[2:])))
             good = signer == address
             ok &= good
+            mark = "yes" if good else "NO"
             click.echo(
-                f"{header.number:>5}  0x{seal_hash(header).hex()}  {signer}  {elapsed:6.2f} ms  {'yes' if good else 'NO'}"
+                f"{header.number:>5}  0x{seal_hash(header).hex()}  {signer}  {elapsed:6.2f} ms  {mark}"
             )
     verdict = "every seal verifies" if ok else "SOME SEALS DID NOT VERIFY"
-    click.echo(
-        f"\n{blocks} seals, median {statistics.median(latencies):.2f} ms, max {max(latencies):.2f} ms: {verdict}"
-    )
+    median, worst = statistics.median(latencies), max(latencies)
+    click.echo(f"\n{blocks} seals, median {median:.2f} ms, max {worst:.2f} ms: {verdict}")
     return ok
 
 

@@ -81,7 +81,12 @@ def test_kill_9_mid_stream_then_restart(tmp_path: Path, keystore: tuple[Path, st
         chain = CliqueChain(first_number=1 + (max(delivered, default=0)))
         stop = threading.Event()
 
-        def stream(client: IpcClient, chain: CliqueChain = chain, delivered: list[int] = delivered) -> None:
+        def stream(
+            client: IpcClient,
+            chain: CliqueChain = chain,
+            delivered: list[int] = delivered,
+            stop: threading.Event = stop,
+        ) -> None:
             try:
                 while not stop.is_set():
                     delivered.append(_seal(client, chain, address))
