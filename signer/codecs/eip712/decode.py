@@ -15,6 +15,7 @@ from typing import Any
 
 from signer.codecs.eip712.gofmt import ChainId
 from signer.codecs.eip712.primitives import TypedDataError, unmarshal_big256
+from signer.codecs.gojson import json_kind
 
 MAX_DEPTH = 64  # nesting of message objects and arrays; real documents use a handful
 MAX_VALUES = 50_000  # JSON values in the message; a large Seaport order has a few hundred
@@ -83,20 +84,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _kind(value: Any) -> str:
-    """The word Go's UnmarshalTypeError uses for a JSON value."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def _type_error(value: Any, where: str, gotype: str) -> TypedDataError:
     into = f"Go struct field {where}" if where else "Go value"
-    return TypedDataError(f"json: cannot unmarshal {_kind(value)} into {into} of type {gotype}")
+    return TypedDataError(f"json: cannot unmarshal {json_kind(value)} into {into} of type {gotype}")
 
 
 def _clean(text: str) -> str:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from signer.codecs.hexutil import go_type_name
+
 _WORD = 1 << 64
 _QUOTE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n",
                   "\r": "\\r", "\t": "\\t", "\v": "\\v"}  # fmt: skip
@@ -83,26 +85,14 @@ def go_float(value: float) -> str:
 
 
 def go_type(value: Any) -> str:
-    """``%T`` (and ``reflect.TypeOf`` with ``%v``) of a decoded value."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, int):
-        return "*big.Int"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "[]interface {}"
-    if isinstance(value, dict):
-        return "map[string]interface {}"
+    """``%T`` (and ``reflect.TypeOf`` with ``%v``) of a decoded value or one the signer built."""
     if isinstance(value, bytes):
         return "hexutil.Bytes"
     if isinstance(value, ChainId):
         return "*math.HexOrDecimal256"
-    return type(value).__name__
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "*big.Int"  # message numbers are floats; an int was built by the signer
+    return go_type_name(value)
 
 
 def _render(value: Any, verb: str, out: _Out) -> None:
