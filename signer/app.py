@@ -156,6 +156,7 @@ class App:
         self.api = api
         if cfg.auditlog:
             self.audit = AuditLog(cfg.auditlog)
+            api.audit = self.audit
             self.audit.event("Configured", ("audit log", cfg.auditlog))
             self.api = AuditedAPI(api, self.audit)
             log.info("Audit logs configured file=%s", cfg.auditlog)

@@ -8,7 +8,11 @@ clef), builds a plan whose errors come before any UI contact, then hands it to
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import TYPE_CHECKING, Any
+
+from signer.api.credentials import credential_for
 
 from signer.codecs.eip712 import TypedData, TypedDataError, decode_typed_data
 from signer.codecs.gnosis import GnosisSafeTx, checked_typed_data
@@ -16,12 +20,16 @@ from signer.codecs.gojson import GoJSONError
 from signer.codecs.hexutil import MixedcaseAddress
 from signer.codecs.typed_request import plan_for
 from signer.config import Config
-from signer.errors import InvalidParams, NotSupported
-from signer.types import Metadata
+from signer.codecs.sendtx import SendTxArgs, diff_transactions
+from signer.codecs.transactions import assemble, check_requested_chain_id, prepare_transaction
+from signer.errors import InvalidParams, RequestDenied, UnknownAccount, error_message
+from signer.types import Metadata, SignTxRequest
 from signer.validation import FourByteDB, reject_if_warnings, validate
 
 if TYPE_CHECKING:
     from signer.api.external import ExternalAPI
+
+log = logging.getLogger("sealward.api")
 
 
 def _typed_data_param(value: Any) -> TypedData:
@@ -72,5 +80,50 @@ class Extensions:
         tx.sender = MixedcaseAddress(address.address, address.checksummed)
         return tx.to_json()
 
-    def sign_transaction(self, api: ExternalAPI, meta: Metadata, args: Any, selector: str | None) -> Any:
-        raise NotSupported("account_signTransaction is not supported yet")
+    def sign_transaction(
+        self, api: ExternalAPI, meta: Metadata, args: SendTxArgs, selector: str | None
+    ) -> dict[str, Any]:
+        """account_signTransaction (clef-compat §2.4.2): validate, approve, sign what the UI returned."""
+        messages = validate(args, selector, self.fourbyte)
+        if not api.advanced and any(m.typ in ("WARNING", "CRITICAL") for m in messages):
+            log.warning(
+                "Signing aborted due to warnings. In order to continue despite warnings, "
+                "please use the flag '--advanced'."
+            )
+            reject_if_warnings(messages)
+        check_requested_chain_id(args, api.chain_id)
+        request = SignTxRequest(args.to_json(), meta, messages or None)
+        response = api.ui.approve_tx(request)
+        if not response.approved:
+            raise RequestDenied()
+        approved = SendTxArgs.from_json(response.transaction)
+        self._report_changes(api, args, approved)
+        found = api.accounts.find(approved.from_.checksummed)
+        if found is None:
+            raise UnknownAccount()
+        backend, account = found
+        payload = prepare_transaction(approved, api.chain_id)
+        credential = credential_for(backend, account, "tx", api.credentials, api.ui)
+        try:
+            signature = backend.sign(account, payload, credential)
+        except Exception as exc:
+            api.ui.show_error(error_message(exc))
+            raise
+        raw, tx_json = assemble(payload, signature)
+        result = {"raw": "0x" + raw.hex(), "tx": tx_json}
+        api.ui.on_approved_tx(result)
+        return result
+
+    @staticmethod
+    def _report_changes(api: ExternalAPI, before: SendTxArgs, after: SendTxArgs) -> None:
+        """An edit by any UI is logged field by field, and written to the audit log."""
+        changes = diff_transactions(before, after)
+        for change in changes:
+            log.info(change)
+        if changes and api.audit is not None:
+            api.audit.event(
+                "TransactionModified",
+                ("changes", "; ".join(changes)),
+                ("before", json.dumps(before.to_json(), separators=(",", ":"))),
+                ("after", json.dumps(after.to_json(), separators=(",", ":"))),
+            )

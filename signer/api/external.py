@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from backends.base import Secret
 from backends.keystore import KeystoreBackend
 from signer.accounts import AccountManager
+from signer.api.auditlog import AuditLog
 from signer.api.credentials import CredentialSource, NoCredentials, credential_for
 from signer.approval.ui import UI
 from signer.codecs.hexutil import MixedcaseAddress
@@ -65,6 +66,7 @@ class ExternalAPI:
         self.seal_guard = seal_guard
         self.password_rule = password_rule
         self.extensions = extensions  # transactions and typed data, attached by the app when available
+        self.audit: AuditLog | None = None  # set by the app; records edits a UI made to a transaction
 
     # --- account_version / account_list / account_new ---------------------------------------
 

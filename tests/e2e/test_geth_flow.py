@@ -12,9 +12,9 @@ import pytest
 import rlp
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from eth_keys.datatypes import Signature as EthSignature
 from eth_utils.crypto import keccak
 
+from tests.e2e.clique_check import recover_clique_signer
 from tests.e2e.harness import IpcClient, RpcError, SignerProcess, approving_ui, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -33,19 +33,6 @@ def _synthetic_clique_rlp(number: int, parent: bytes, london: bool) -> bytes:
     if london:
         fields.append(7)
     return rlp.encode(fields)
-
-
-def _recover_clique(clique_rlp: bytes, signature: bytes) -> str:
-    """Seal the header as geth does (signature appended to extra) and recover with eth-keys."""
-    fields = rlp.decode(clique_rlp)
-    fields[12] = fields[12] + signature
-    sealed = rlp.decode(rlp.encode(fields))
-    unsealed = list(sealed)
-    unsealed[12] = sealed[12][:-65]
-    seal_hash = keccak(rlp.encode(unsealed))
-    return str(
-        EthSignature(sealed[12][-65:]).recover_public_key_from_msg_hash(seal_hash).to_checksum_address()
-    )
 
 
 @pytest.fixture()
@@ -86,7 +73,7 @@ def test_geth_startup_listing_and_clique_seals(signer: SignerProcess, tmp_path: 
             ]
         )
         assert len(sig) == 65 and sig[64] in (0, 1)  # clique V convention
-        assert _recover_clique(clique_rlp, sig) == ADDRESS
+        assert recover_clique_signer(clique_rlp, sig) == ADDRESS
         parent = keccak(clique_rlp)
     # The UI saw clef's clique request shape.
     requests = [p for m, p in signer.ui_calls if m == "ui_approveSignData"]
@@ -103,7 +90,7 @@ def test_real_clique_headers_seal_hash(signer: SignerProcess, vectors_dir: Path)
         clique_rlp = bytes.fromhex(record["clique_rlp"][2:])
         sig = bytes.fromhex(client.call("account_signData", "application/x-clique-header", ADDRESS,
                                         record["clique_rlp"])[2:])  # fmt: skip
-        assert _recover_clique(clique_rlp, sig) == ADDRESS
+        assert recover_clique_signer(clique_rlp, sig) == ADDRESS
 
 
 def test_personal_sign_and_ecrecover(signer: SignerProcess) -> None:
