@@ -13,15 +13,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from signer.api.credentials import credential_for
-
 from signer.codecs.eip712 import TypedData, TypedDataError, decode_typed_data
 from signer.codecs.gnosis import GnosisSafeTx, checked_typed_data
 from signer.codecs.gojson import GoJSONError
 from signer.codecs.hexutil import MixedcaseAddress
-from signer.codecs.typed_request import plan_for
-from signer.config import Config
 from signer.codecs.sendtx import SendTxArgs, diff_transactions
 from signer.codecs.transactions import assemble, check_requested_chain_id, prepare_transaction
+from signer.codecs.typed_request import plan_for
+from signer.config import Config
 from signer.errors import InvalidParams, RequestDenied, UnknownAccount, error_message
 from signer.types import Metadata, SignTxRequest
 from signer.validation import FourByteDB, reject_if_warnings, validate

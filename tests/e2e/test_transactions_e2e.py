@@ -89,7 +89,7 @@ def test_each_transaction_type(signer: SignerProcess, kind: str) -> None:
     assert tx["gas"] == request["gas"] and int(tx["chainId"], 16) == 5
     fields = _decoded_fields(raw)
     if kind == "legacy":
-        nonce, gas_price, gas, to, value, data, v, r, s = fields
+        nonce, gas_price, _gas, to, value, _data, v, _r, _s = fields
         assert int.from_bytes(v, "big") in (5 * 2 + 35, 5 * 2 + 36)  # EIP-155
         assert int.from_bytes(gas_price, "big") == int(request["gasPrice"], 16)
     else:
