@@ -8,26 +8,7 @@ import unicodedata
 from datetime import datetime
 from pathlib import Path
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
-            "\t": "\\t", "\v": "\\v"}  # fmt: skip
-
-
-def go_quote(text: str) -> str:
-    """Go's ``strconv.Quote``: printable characters kept, the rest escaped."""
-    out = ['"']
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ch == "\ufffd" or ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
+from signer.codecs.goquote import go_quote
 
 
 def _needs_quoting(text: str) -> bool:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from eth_abi.abi import encode as abi_encode
 from eth_abi.exceptions import EncodingError
 
+from signer.codecs.goquote import go_quote
 from signer.codecs.hexutil import keccak256
-from signer.validation.abidecode import AbiDecodeError, Value, decode_args, eth_abi_type, go_quote, render
+from signer.validation.abidecode import AbiDecodeError, Value, decode_args, eth_abi_type, render
 from signer.validation.selector import AbiType, ParsedSelector, SelectorError, method_types, parse_selector
 
 

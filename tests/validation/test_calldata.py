@@ -11,8 +11,8 @@ import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+from signer.codecs.goquote import go_quote
 from signer.validation import CallDataError, SelectorError, verify_selector
-from signer.validation.abidecode import go_quote
 from signer.validation.selector import canonical_signature, parse_selector
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "clef"

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from signer.codecs.goquote import go_quote
 from signer.codecs.hexutil import go_type_name
 
 _WORD = 1 << 64
-_QUOTE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n",
-                  "\r": "\\r", "\t": "\\t", "\v": "\\v"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -156,19 +155,4 @@ def go_s(value: Any, limit: int | None = None) -> str:
     return _format(value, "s", limit)
 
 
-def go_q(text: str) -> str:
-    """``%q`` of a string (``strconv.Quote``)."""
-    out = ['"']
-    for ch in text:
-        if ch in _QUOTE_ESCAPES:
-            out.append(_QUOTE_ESCAPES[ch])
-        elif ch == " " or ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
+go_q = go_quote  # ``%q`` of a string
