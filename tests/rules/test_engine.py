@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -332,3 +335,42 @@ def test_fresh_context_latency_with_a_fifty_line_ruleset() -> None:
     # Loose bounds: they catch a regression such as a respawn per call, not machine noise.
     assert statistics.median(results["idle between requests"]) < 0.005
     assert statistics.median(results["back to back"]) < 0.010
+
+
+ORPHAN_SCRIPT = """
+import sys
+from signer.approval.rules import MemoryStorage, RuleEngine
+engine = RuleEngine("function Loop() { for (;;) {} }", MemoryStorage(), 120.0)
+print(engine._worker.process.pid, flush=True)
+engine.call("Loop", {})
+"""
+
+
+def test_worker_exits_when_the_signer_dies_mid_rule() -> None:
+    signer = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_SCRIPT],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert signer.stdout is not None
+    worker_pid = int(signer.stdout.readline())
+    try:
+        time.sleep(1.0)  # the rule is now looping
+        assert worker_state(worker_pid) not in ("gone", "Z")
+        signer.kill()
+        signer.wait()
+        deadline = time.monotonic() + 10
+        while worker_state(worker_pid) not in ("gone", "Z") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker_state(worker_pid) in ("gone", "Z")
+    finally:
+        if worker_state(worker_pid) not in ("gone", "Z"):
+            os.kill(worker_pid, signal.SIGKILL)  # do not leave a spinning orphan behind
+
+
+def worker_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "gone"

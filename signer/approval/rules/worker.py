@@ -19,6 +19,7 @@ Clef's semantics for the storage values themselves live in the parent (``ClefSto
 from __future__ import annotations
 
 import json
+import os
 import re
 import resource
 import signal
@@ -170,9 +171,28 @@ def serve(channel: Channel) -> int:
         sandbox = Sandbox(channel)
 
 
+def exit_with_parent(interval: float = 1.0) -> None:
+    """Exit when the signer is gone, even in the middle of an endless rule.
+
+    Between calls the worker sees EOF on stdin, but during a call nobody would stop a looping
+    rule. A periodic SIGALRM reaches Python even then, because dukpy's QuickJS interrupt handler
+    runs pending signal handlers. (PR_SET_PDEATHSIG would fire when the spawning *thread*
+    exits, which in a thread pool is not the signer exiting.)
+    """
+    parent = os.getppid()
+
+    def check(signum: int, frame: object) -> None:
+        if os.getppid() != parent:
+            os._exit(0)
+
+    signal.signal(signal.SIGALRM, check)
+    signal.setitimer(signal.ITIMER_REAL, interval, interval)
+
+
 def main(argv: list[str]) -> int:
     # The parent owns interruption (it kills us on a deadline); a terminal Ctrl-C is not ours.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent()
     if len(argv) > 1 and int(argv[1]) > 0:
         limit = int(argv[1])
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
