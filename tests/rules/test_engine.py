@@ -177,6 +177,26 @@ def test_memory_bomb_is_stopped_and_the_next_call_works() -> None:
         assert eng.call("Ok", {}) == "Approve"
 
 
+def test_oversized_output_fails_the_call_not_the_signer() -> None:
+    source = """
+    function Shout() { console.log('x'.repeat(20 * 1024 * 1024)); return 'Approve'; }
+    function Hoard() { storage.put('k', 'y'.repeat(20 * 1024 * 1024)); return 'Approve'; }
+    function Deep() { function f(n) { return f(n + 1) + 1; } return f(0); }
+    function Ok() { return 'Approve'; }
+    """
+    store = MemoryStorage()
+    with engine(source, store) as (eng, console):
+        for function in ("Shout", "Hoard"):
+            with pytest.raises(RulesError, match="oversized message"):
+                eng.call(function, {})
+            assert eng.call("Ok", {}) == "Approve"
+        with pytest.raises(
+            RulesError, match=r"^Deep failed: RangeError: Maximum call stack size exceeded \(at f "
+        ):
+            eng.call("Deep", {})
+    assert console == [] and store.snapshot() == {}
+
+
 def test_storage_persists_across_calls() -> None:
     source = "function Count() { var n = +storage.get('n') + 1; storage.put('n', n); return n; }"
     store = MemoryStorage()

@@ -143,8 +143,12 @@ class Sandbox:
 
 
 def _js_message(err: Exception) -> str:
-    # QuickJS appends the stack on further lines; one line keeps logs readable.
-    return " ".join(part.strip() for part in str(err).strip().splitlines())[:2000]
+    # QuickJS appends the whole stack on further lines; the message and the innermost frame
+    # are what a rule author needs, on one line that a log can hold.
+    lines = [line.strip() for line in str(err).strip().splitlines()] or [type(err).__name__]
+    if len(lines) > 1 and lines[1].startswith("at "):
+        return f"{lines[0][:1000]} ({lines[1][:200]})"
+    return lines[0][:1000]
 
 
 def serve(channel: Channel) -> int:
