@@ -197,6 +197,29 @@ def test_oversized_output_fails_the_call_not_the_signer() -> None:
     assert console == [] and store.snapshot() == {}
 
 
+def test_an_interrupted_call_never_answers_the_next_one() -> None:
+    class Interrupt(BaseException):
+        pass
+
+    interrupts = [Interrupt()]
+
+    def console(line: str) -> None:
+        if interrupts:
+            raise interrupts.pop()
+
+    source = (
+        "function First() { console.log('x'); return 'Approve'; }\nfunction Second() { return 'Reject'; }"
+    )
+    eng = RuleEngine(source, MemoryStorage(), on_console=console)
+    try:
+        with pytest.raises(Interrupt):
+            eng.call("First", {})
+        # The first call's "Approve" is still on its way; a fresh worker answers instead.
+        assert eng.call("Second", {}) == "Reject"
+    finally:
+        eng.close()
+
+
 def test_storage_persists_across_calls() -> None:
     source = "function Count() { var n = +storage.get('n') + 1; storage.put('n', n); return n; }"
     store = MemoryStorage()

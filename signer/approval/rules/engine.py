@@ -87,7 +87,10 @@ class _Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
                 return None
-            chunk = os.read(fd, 65536)
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError as err:
+                raise RulesError(f"rule engine worker is gone: {err}") from None
             if not chunk:
                 raise RulesError(f"rule engine worker exited (status {self.process.wait()})")
             self._buffer += chunk
@@ -143,7 +146,10 @@ class RuleEngine:
     def call(self, function: str, argument: dict[str, Any]) -> str:
         if not FUNCTION_NAME.fullmatch(function):
             raise RulesError(f"invalid rule function name {function!r}")
-        payload = json.dumps(argument)
+        try:
+            payload = json.dumps(argument, allow_nan=False)
+        except (TypeError, ValueError) as err:
+            raise RulesError(f"request cannot be passed to the rules: {err}") from None
         with self._lock:
             if self._closed:
                 raise RulesError("rule engine is closed")
@@ -152,8 +158,9 @@ class RuleEngine:
                 return self._run(worker, function, payload)
             except _RuleFailed:
                 raise
-            except RulesError:
-                # Whatever state the worker is in (looping, dead, confused), replace it.
+            except BaseException:
+                # Whatever state the worker is in (looping, dead, mid-call after an interrupt),
+                # it must never answer the next call with this one's result: replace it.
                 self._replace_worker()
                 raise
 
@@ -212,8 +219,7 @@ class RuleEngine:
             if op == "log":
                 args = message.get("args")
                 if isinstance(args, list):
-                    # clef joins "JS:> " and every argument with single spaces.
-                    self.on_console(" ".join(["JS:> ", *map(str, args)]))
+                    self._print(args)
             elif op == "get":
                 worker.send({"op": "value", "value": self.storage.get(str(message.get("key", "")))})
             elif op == "put":
@@ -224,6 +230,13 @@ class RuleEngine:
                 raise _RuleFailed(str(message.get("message")))
             else:
                 raise RulesError(f"rule engine worker sent an unknown message {op!r}")
+
+    def _print(self, args: list[Any]) -> None:
+        # clef joins "JS:> " and every argument with single spaces.
+        try:
+            self.on_console(" ".join(["JS:> ", *map(str, args)]))
+        except Exception as err:
+            log.warning("cannot print rule console output: %s", err)
 
 
 class _RuleFailed(RulesError):
