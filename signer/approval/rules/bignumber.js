@@ -432,7 +432,7 @@
         // cut to k limbs of 14 digits (aligned on the exponent), then the result is rounded.
         function power(x, n) {
             var k = POW_PRECISION ? Math.ceil(POW_PRECISION / LOG_BASE + 2) : 0,
-                i = Math.floor(n < 0 ? -n : +n), y = ONE, cut = false;
+                i = Math.floor(n < 0 ? -n : +n), y = ONE, cut = false, yCut;
 
             function limit(v) {
                 if (!k || v._d === null || v._d === 0n) return v;
@@ -450,7 +450,9 @@
                 }
                 i = Math.floor(i / 2);
                 if (!i) break;
-                var yCut = cut;
+                // Only a cut of y in its last step matters for the final rounding (2.0.3 then
+                // still holds trailing zero limbs, which its round() counts as more digits).
+                yCut = cut;
                 x = limit(times(x, x));
                 cut = yCut;
             }
@@ -722,8 +724,8 @@
                 }
             }
             if (x._d === null) return x.toString();
-            e = -x._d.toString().length + x.e + 1;
-            e = -e;
+            // d = 10^e is the smallest denominator that holds x exactly.
+            e = coeff(x).length - x.e - 1;
             d = make(1, 1n, e);
             md = !md || n.cmp(d) > 0 ? (e > 0 ? d : ONE) : n;
             exp = MAX_EXP;
