@@ -38,7 +38,7 @@ def rules_run(rules_file: str, method: str, request_file: str) -> None:
     except (OSError, json.JSONDecodeError) as exc:
         raise Fatal(f"cannot read request {request_file}: {exc}") from exc
     result = evaluate_offline(Path(rules_file).read_text(), method, request)
-    click.echo(result.render())
+    click.echo(result.format())
 
 
 @click.group("hsm")
