@@ -146,3 +146,74 @@ def test_denial_is_request_denied(tmp_path: Path, keystore: Path) -> None:
             assert info.value.message == "request denied"
     finally:
         proc.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_http_endpoint_with_vhosts(tmp_path: Path, keystore: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    port = _free_port()
+    config = tmp_path / "config"
+    proc = SignerProcess(["--keystore", str(keystore), "--configdir", str(config), "--auditlog", "", "--http",
+                          "--http.addr", "127.0.0.1", "--http.port", str(port)], approving_ui(PASSWORD),
+                         config / "clef.ipc")  # fmt: skip
+    try:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "account_version", "params": []}).encode()
+
+        def post(host: str) -> tuple[int, bytes]:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/", body, {"Content-Type": "application/json", "Host": host}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as reply:
+                    return reply.status, reply.read()
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.read()
+
+        status, reply = post("localhost")
+        assert status == 200 and json.loads(reply)["result"] == "6.1.0"
+        status, reply = post("evil.example")
+        assert status == 403 and reply == b"invalid host specified\n"
+        sig = json.loads(post("localhost:8550")[1])  # the port is stripped before the vhost check
+        assert sig["result"] == "6.1.0"
+        ui_requests = [p for m, p in proc.ui_calls if m == "ui_onSignerStartup"]
+        assert ui_requests and ui_requests[0]["info"]["extapi_http"] == f"http://127.0.0.1:{port}/"
+    finally:
+        proc.stop()
+
+
+def test_master_password_is_asked_through_the_ui(tmp_path: Path, keystore: Path) -> None:
+    config = tmp_path / "config"
+    pwfile = tmp_path / "pw"
+    pwfile.write_text("the master password\n")
+    pwfile.chmod(0o600)
+    assert run_cli(["--configdir", str(config), "--master-password-file", str(pwfile), "--lightkdf",
+                    "--suppress-bootwarn", "init"]).returncode == 0  # fmt: skip
+    assert run_cli(["--configdir", str(config), "--master-password-file", str(pwfile), "--suppress-bootwarn",
+                    "setpw", ADDRESS], stdin=f"{PASSWORD}\n{PASSWORD}\n").returncode == 0  # fmt: skip
+    asked: list[str] = []
+
+    def ui(method: str, params: dict[str, object]) -> object:
+        if method == "ui_onInputRequired":
+            asked.append(str(params["title"]))
+            if params["title"] == "Master Password":
+                return {"text": "the master password"}
+            raise RpcError(-32000, "no other password should be asked")
+        return approving_ui(PASSWORD)(method, params)
+
+    proc = SignerProcess(["--keystore", str(keystore), "--configdir", str(config), "--auditlog", "",
+                          "--seal-guard", "off"], ui, config / "clef.ipc")  # fmt: skip
+    try:
+        sig = proc.client().call("account_signData", "text/plain", ADDRESS, "0x01")
+        assert Account.recover_message(encode_defunct(primitive=b"\x01"), signature=sig) == ADDRESS
+        assert asked == ["Master Password"]  # the keystore password came from the vault
+    finally:
+        proc.stop()
