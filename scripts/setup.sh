@@ -26,9 +26,15 @@ fi
 # Re-install only when the pins or the package metadata changed.
 stamp=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [[ "$(cat .venv/.sealward-stamp 2>/dev/null)" != "$stamp" ]]; then
-    echo "setup: installing the pinned dependency set" >&2
-    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
-    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+    echo "setup: installing the pinned dependency set (log: .venv/install.log)" >&2
+    if ! {
+        .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip &&
+        .venv/bin/python -m pip install --disable-pip-version-check -r requirements.lock &&
+        .venv/bin/python -m pip install --disable-pip-version-check --no-deps -e .
+    } >.venv/install.log 2>&1; then
+        tail -n 40 .venv/install.log >&2
+        echo "setup: pip install failed (full log: .venv/install.log)" >&2
+        exit 1
+    fi
     echo "$stamp" > .venv/.sealward-stamp
 fi
