@@ -24,6 +24,7 @@ from signer.errors import (
     error_message,
 )
 from signer.types import EXTERNAL_API_VERSION, ListRequest, Metadata, NewAccountRequest, UserInputRequest
+from signer.vault.passwords import check_password_format
 
 log = logging.getLogger("sealward.api")
 
@@ -35,12 +36,6 @@ class SealGuardProtocol(Protocol):
 
 
 PasswordRule = Callable[[str], None]  # raises ValueError with clef's message for a weak password
-
-
-def _default_password_rule(password: str) -> None:
-    from signer.vault.passwords import check_password_format
-
-    check_password_format(password)
 
 
 class ExternalAPI:
@@ -55,7 +50,7 @@ class ExternalAPI:
         credentials: CredentialSource | None = None,
         advanced: bool = False,
         seal_guard: SealGuardProtocol | None = None,
-        password_rule: PasswordRule = _default_password_rule,
+        password_rule: PasswordRule = check_password_format,
         extensions: Any = None,
     ) -> None:
         self.accounts = accounts
