@@ -7,9 +7,11 @@ from typing import Any
 
 import click
 
+from backends.base import BackendError
 from signer import __version__
 from signer.cli.common import initialize
 from signer.cli.options import build_config, global_options
+from signer.errors import SignerError
 
 
 class SealwardGroup(click.Group):
@@ -19,6 +21,14 @@ class SealwardGroup(click.Group):
             quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
             raise click.UsageError(f"invalid command: {quoted}")
         return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Expected failures (a wrong PIN, a damaged file, a refused key) are reported as one line,
+        # never as a traceback; anything else is a bug and keeps its traceback.
+        try:
+            return super().invoke(ctx)
+        except (BackendError, SignerError, OSError, ValueError) as exc:
+            raise click.ClickException(str(exc) or type(exc).__name__) from exc
 
 
 @click.group(

@@ -34,7 +34,9 @@ def test_importraw_then_list(tmp_path: Path) -> None:
     assert PASSWORD not in out.stdout + out.stderr
     listed = run_cli(["--keystore", str(ks), "--suppress-bootwarn", "list-accounts"])
     assert f"\n{ADDRESS} (keystore://{ks}/UTC--" in listed.stdout
-    wallets = run_cli(["--suppress-bootwarn", "list-wallets", "--keystore", str(ks)])  # flag after the command
+    wallets = run_cli(
+        ["--suppress-bootwarn", "list-wallets", "--keystore", str(ks)]
+    )  # flag after the command
     assert f"- Wallet 0 at keystore://{ks}/UTC--" in wallets.stdout and "(Locked )" in wallets.stdout
     again = run_cli(["--keystore", str(ks), "--suppress-bootwarn", "importraw", str(tmp_path / "key.hex")],
                     stdin=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
@@ -58,11 +60,20 @@ def test_importraw_refuses_bad_key_files(tmp_path: Path, text: str, message: str
 
 
 def test_importraw_password_rules(tmp_path: Path) -> None:
-    args = ["--keystore", str(tmp_path / "ks"), "--suppress-bootwarn", "importraw", str(_keyfile(tmp_path, KEY))]
+    args = [
+        "--keystore",
+        str(tmp_path / "ks"),
+        "--suppress-bootwarn",
+        "importraw",
+        str(_keyfile(tmp_path, KEY)),
+    ]
     mismatch = run_cli(args, stdin=f"{PASSWORD}\nsomething else entirely\n")
     assert mismatch.returncode == 1 and "Passwords do not match" in mismatch.stderr
     short = run_cli(args, stdin="short\nshort\n")
-    assert short.returncode == 1 and "password requirements not met: password too short (<10 characters)" in short.stderr
+    assert (
+        short.returncode == 1
+        and "password requirements not met: password too short (<10 characters)" in short.stderr
+    )
 
 
 def test_newaccount_from_a_script_without_ok_line(tmp_path: Path) -> None:
@@ -120,8 +131,10 @@ def test_invalid_command_and_config_file(tmp_path: Path) -> None:
     assert out.returncode != 0 and 'invalid command: "frobnicate"' in out.stderr
     config = tmp_path / "cfg"
     config.mkdir()
-    (config / "sealward.toml").write_text('chainid = 5\nchain-id = 7\n')
-    bad = run_cli(["--configdir", str(config), "--suppress-bootwarn", "--keystore", str(tmp_path), "list-accounts"])
+    (config / "sealward.toml").write_text("chainid = 5\nchain-id = 7\n")
+    bad = run_cli(
+        ["--configdir", str(config), "--suppress-bootwarn", "--keystore", str(tmp_path), "list-accounts"]
+    )
     assert bad.returncode == 1 and "unknown setting(s) chain-id" in bad.stderr
 
 
