@@ -117,11 +117,13 @@ def test_worker_has_no_environment_and_no_inherited_files() -> None:
     try:
         with engine("function F() { return 'x'; }") as (eng, _):
             eng.call("F", {})
-            worker = eng._worker
-            assert worker is not None
-            pid = worker.process.pid
-            assert Path(f"/proc/{pid}/environ").read_bytes() == b""
-            assert sorted(int(fd) for fd in os.listdir(f"/proc/{pid}/fd")) == [0, 1, 2]
+            workers = eng._workers
+            assert len(workers) == 2
+            for worker in workers:
+                worker.wait_ready()  # past interpreter start-up, which opens files briefly
+                pid = worker.process.pid
+                assert Path(f"/proc/{pid}/environ").read_bytes() == b""
+                assert sorted(int(fd) for fd in os.listdir(f"/proc/{pid}/fd")) == [0, 1, 2]
     finally:
         del os.environ["SEALWARD_TEST_SECRET"]
 
@@ -381,11 +383,15 @@ def test_fresh_context_latency_with_a_fifty_line_ruleset() -> None:
 
 
 ORPHAN_SCRIPT = """
-import sys
+import sys, threading
 from signer.approval.rules import MemoryStorage, RuleEngine
 engine = RuleEngine("function Loop() { for (;;) {} }", MemoryStorage(), 120.0)
-print(engine._worker.process.pid, flush=True)
-engine.call("Loop", {})
+print(*(worker.process.pid for worker in engine._workers), flush=True)
+loops = [threading.Thread(target=engine.call, args=("Loop", {})) for _ in engine._workers]
+for loop in loops:
+    loop.start()
+for loop in loops:
+    loop.join()
 """
 
 
@@ -397,19 +403,23 @@ def test_worker_exits_when_the_signer_dies_mid_rule() -> None:
         cwd=Path(__file__).parents[2],
     )
     assert signer.stdout is not None
-    worker_pid = int(signer.stdout.readline())
+    worker_pids = [int(pid) for pid in signer.stdout.readline().split()]
+    assert len(worker_pids) == 2
     try:
-        time.sleep(1.0)  # the rule is now looping
-        assert worker_state(worker_pid) not in ("gone", "Z")
+        time.sleep(1.0)  # every worker's rule is now looping
+        for worker_pid in worker_pids:
+            assert worker_state(worker_pid) not in ("gone", "Z")
         signer.kill()
         signer.wait()
         deadline = time.monotonic() + 10
-        while worker_state(worker_pid) not in ("gone", "Z") and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert worker_state(worker_pid) in ("gone", "Z")
+        for worker_pid in worker_pids:
+            while worker_state(worker_pid) not in ("gone", "Z") and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert worker_state(worker_pid) in ("gone", "Z")
     finally:
-        if worker_state(worker_pid) not in ("gone", "Z"):
-            os.kill(worker_pid, signal.SIGKILL)  # do not leave a spinning orphan behind
+        for worker_pid in worker_pids:
+            if worker_state(worker_pid) not in ("gone", "Z"):
+                os.kill(worker_pid, signal.SIGKILL)  # do not leave a spinning orphan behind
 
 
 def worker_state(pid: int) -> str:

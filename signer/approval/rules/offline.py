@@ -70,7 +70,8 @@ def evaluate_offline(
     console: list[str] = []
     decision: str | None = None
     error: str | None = None
-    with RuleEngine(rules_source, store, timeout, on_console=console.append) as engine:
+    # One call: a second worker would only cost a process start.
+    with RuleEngine(rules_source, store, timeout, on_console=console.append, workers=1) as engine:
         try:
             decision = engine.call(method, request)
         except RulesError as err:

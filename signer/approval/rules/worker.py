@@ -2,11 +2,13 @@
 
 ``RuleEngine`` starts it as ``python -I -m signer.approval.rules.worker <address-space-bytes>``
 with an empty environment, so nothing of the signer (keys, passwords, environment variables)
-exists in this process. It imports only the standard library and dukpy, and speaks JSON lines:
+exists in this process. It needs only the standard library and dukpy (sandbox.py), and speaks
+JSON lines:
 
     parent -> worker  {"op": "init", "source": str}            first line: the rule file
                       {"op": "call", "fn": str, "arg": str}      arg is the request's JSON text
                       {"op": "value", "value": str}             the answer to a "get"
+                      {"op": "idle"}                            no call follows at once: build
     worker -> parent  {"op": "ready"}                           after init, before the first call
                       {"op": "log", "args": [str, ...]}         console.log / console.error
                       {"op": "get", "key": str}                 storage.get; waits for "value"
@@ -20,135 +22,47 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import resource
+import select
 import signal
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections import deque
 from typing import Any, BinaryIO
 
-from dukpy import _dukpy
+from signer.approval.rules.sandbox import Sandbox
 
-FUNCTION_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-
-# dukpy re-creates the ``call_python`` and ``dukpy`` globals before every evaluation. The shim
-# keeps a private reference for console and storage and turns both names into accessors that
-# read as undefined and ignore writes, so rules see only console, storage and BigNumber.
-_SHIM = b"""
-(function (callPython) {
-    function render(args) {
-        var out = [];
-        for (var i = 0; i < args.length; i++) out.push(String(args[i]));
-        return out;
-    }
-    globalThis.console = {
-        log: function () { callPython('console', render(arguments)); },
-        error: function () { callPython('console', render(arguments)); }
-    };
-    globalThis.storage = {
-        get: function (key) { return callPython('storage_get', String(key)); },
-        put: function (key, value) { callPython('storage_put', String(key), String(value)); return null; }
-    };
-})(call_python);
-['call_python', 'dukpy'].forEach(function (name) {
-    delete globalThis[name];
-    Object.defineProperty(globalThis, name, {
-        get: function () { return undefined; }, set: function () {}, enumerable: false, configurable: false
-    });
-});
-"""
-_BIGNUMBER = Path(__file__).with_name("bignumber.js").read_bytes()
+# Fresh contexts kept built ahead of requests: two, so that a caller who was waiting for this
+# worker can start at once after a call, on the second one.
+SPARE_CONTEXTS = 2
 
 
 class Channel:
-    """JSON lines over a pair of binary pipes."""
+    """JSON lines over a pair of pipes; reads go through our own buffer so ``pending`` is exact."""
 
-    def __init__(self, rfile: BinaryIO, wfile: BinaryIO) -> None:
-        self._rfile = rfile
+    def __init__(self, rfd: int, wfile: BinaryIO) -> None:
+        self._rfd = rfd
         self._wfile = wfile
+        self._buffer = b""
 
     def send(self, message: dict[str, Any]) -> None:
         self._wfile.write(json.dumps(message).encode("ascii") + b"\n")
         self._wfile.flush()
 
+    def pending(self) -> bool:
+        """Whether input (a message, or EOF) is waiting to be read."""
+        return b"\n" in self._buffer or bool(select.select([self._rfd], [], [], 0)[0])
+
     def receive(self) -> dict[str, Any] | None:
-        line = self._rfile.readline()
-        if not line:
-            return None
+        while b"\n" not in self._buffer:
+            chunk = os.read(self._rfd, 65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
         message = json.loads(line)
         if not isinstance(message, dict):
             raise ValueError("protocol error: expected a JSON object")
         return message
-
-
-def _host_functions(channel: Channel) -> dict[str, Callable[..., Any]]:
-    # Closures over the channel only: a sandbox must not reference itself through its callbacks,
-    # or its 128 MiB QuickJS heap would wait for the cycle collector instead of being freed.
-    def console(args: list[str]) -> None:
-        channel.send({"op": "log", "args": [str(a) for a in args]})
-
-    def storage_get(key: str) -> str:
-        channel.send({"op": "get", "key": str(key)})
-        answer = channel.receive()
-        if answer is None or answer.get("op") != "value" or not isinstance(answer.get("value"), str):
-            raise RuntimeError("storage is unavailable")
-        return str(answer["value"])
-
-    def storage_put(key: str, value: str) -> None:
-        channel.send({"op": "put", "key": str(key), "value": str(value)})
-
-    return {"console": console, "storage_get": storage_get, "storage_put": storage_put}
-
-
-class Sandbox:
-    """One fresh QuickJS context with console, storage and BigNumber installed.
-
-    dukpy's C code calls ``_check_exported_function_exists`` and ``_call_python`` on the object
-    passed to ``eval_string`` and reads its ``_ctx``; this class provides exactly that instead of
-    subclassing ``JSInterpreter``, whose constructor installs ``require`` and ``process.env``.
-    """
-
-    def __init__(self, channel: Channel) -> None:
-        self._ctx = _dukpy.create_context()
-        self._funcs = _host_functions(channel)
-        self.evaluate(_SHIM)
-        self.evaluate(_BIGNUMBER)
-
-    def evaluate(self, code: bytes) -> Any:
-        result = _dukpy.eval_string(self, code, b"{}", False, "<rules>")
-        return None if result is None else json.loads(result)
-
-    def call(self, source: str, function: str, argument: str) -> str:
-        """Run the rule file, then ``function(JSON.parse(argument))``; the result as JS String()."""
-        if not FUNCTION_NAME.fullmatch(function):
-            raise ValueError(f"invalid function name {function!r}")
-        try:
-            self.evaluate(source.encode("utf-8"))
-        except _dukpy.JSRuntimeError as err:
-            raise RuntimeError(f"rule file failed: {_js_message(err)}") from None
-        invocation = f"String({function}(JSON.parse({json.dumps(argument)})))"
-        try:
-            value = self.evaluate(invocation.encode("utf-8"))
-        except _dukpy.JSRuntimeError as err:
-            raise RuntimeError(f"{function} failed: {_js_message(err)}") from None
-        return str(value)
-
-    def _check_exported_function_exists(self, name: bytes) -> bool:
-        return name.decode("utf-8") in self._funcs
-
-    def _call_python(self, name: bytes, json_args: bytes) -> bytes | None:
-        result = self._funcs[name.decode("utf-8")](*json.loads(json_args))
-        return None if result is None else json.dumps(result).encode("utf-8")
-
-
-def _js_message(err: Exception) -> str:
-    # QuickJS appends the whole stack on further lines; the message and the innermost frame
-    # are what a rule author needs, on one line that a log can hold.
-    lines = [line.strip() for line in str(err).strip().splitlines()] or [type(err).__name__]
-    if len(lines) > 1 and lines[1].startswith("at "):
-        return f"{lines[0][:1000]} ({lines[1][:200]})"
-    return lines[0][:1000]
 
 
 def serve(channel: Channel) -> int:
@@ -156,23 +70,35 @@ def serve(channel: Channel) -> int:
     if init is None or init.get("op") != "init" or not isinstance(init.get("source"), str):
         return 2
     source: str = init["source"]
-    sandbox = Sandbox(channel)
+    bignumber_now = "BigNumber" in source  # textual, so a false positive only costs time
+    # Fresh contexts, each used by exactly one call (clef's fresh VM per call). A build (~2 ms)
+    # cannot be interrupted, so it should not start just before a request arrives: after a call,
+    # while a context is still ready, the worker waits for the parent's word, the next "call" if
+    # a caller is already waiting for this worker, else "idle", and only then builds.
+    spare = deque([Sandbox(channel, bignumber_now)])
     channel.send({"op": "ready"})
+    hold = False
     while True:
+        if len(spare) < SPARE_CONTEXTS and not hold and not channel.pending():
+            spare.append(Sandbox(channel, bignumber_now))
+            continue
         message = channel.receive()
         if message is None:
             return 0
+        if message.get("op") == "idle":
+            hold = False
+            continue
         if message.get("op") != "call":
             return 2
+        sandbox = spare.popleft() if spare else Sandbox(channel, bignumber_now)
         try:
             reply = {"op": "result", "value": sandbox.call(source, str(message["fn"]), str(message["arg"]))}
         except Exception as err:
             reply = {"op": "error", "message": str(err) or type(err).__name__}
-        # A context is used once (clef's fresh VM per call); the next one is built while the
-        # parent handles this answer, so its cost stays off the next request's path.
+        # Freed before answering, so a call that filled its heap does not hold it any longer.
         del sandbox
         channel.send(reply)
-        sandbox = Sandbox(channel)
+        hold = bool(spare)
 
 
 def exit_with_parent(interval: float = 1.0) -> None:
@@ -200,7 +126,7 @@ def main(argv: list[str]) -> int:
     if len(argv) > 1 and int(argv[1]) > 0:
         limit = int(argv[1])
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return serve(Channel(sys.stdin.buffer, sys.stdout.buffer))
+    return serve(Channel(sys.stdin.fileno(), sys.stdout.buffer))
 
 
 if __name__ == "__main__":
