@@ -255,11 +255,18 @@ class EmulatorFactory:
 
 
 class ProxyServer:
-    """ledgerblue's TCP proxy protocol: request = uint32 length ‖ APDU; reply = uint32 length ‖ data ‖ SW."""
+    """ledgerblue's TCP proxy protocol: request = uint32 length ‖ APDU; reply = uint32 length ‖ data ‖ SW.
+
+    ``unplug()`` also runs on a serving thread (the cable pulled mid-request), and may still be
+    closing things after the host saw its connection drop and the test called ``start()`` again.
+    So listener and connections are swapped out under a lock and only those are closed: a late
+    unplug must not close the listener or connections of the device plugged back in.
+    """
 
     def __init__(self, emulator: EthAppEmulator) -> None:
         self.emulator = emulator
         self.port = 0
+        self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._connections: list[socket.socket] = []
         self.start()
@@ -269,20 +276,22 @@ class ProxyServer:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(4)
-        self.port = listener.getsockname()[1]
-        self._listener = listener
-        self.emulator.plugged = True
+        with self._lock:
+            self.port = listener.getsockname()[1]
+            self._listener = listener
+            self.emulator.plugged = True
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def unplug(self) -> None:
         """The device disappears: the listener and every open connection close."""
-        self.emulator.plugged = False
-        if self._listener is not None:
-            _close(self._listener)  # shutdown() wakes the thread blocked in accept(); close() alone does not
-            self._listener = None
-        for connection in self._connections:
+        with self._lock:
+            self.emulator.plugged = False
+            listener, self._listener = self._listener, None
+            connections, self._connections = self._connections, []
+        if listener is not None:
+            _close(listener)  # shutdown() wakes the thread blocked in accept(); close() alone does not
+        for connection in connections:
             _close(connection)
-        self._connections.clear()
 
     stop = unplug
 
@@ -292,10 +301,13 @@ class ProxyServer:
                 connection, _ = listener.accept()
             except OSError:
                 return
-            if not self.emulator.plugged:
+            with self._lock:
+                current = listener is self._listener and self.emulator.plugged
+                if current:
+                    self._connections.append(connection)
+            if not current:  # accepted just before an unplug: that device is gone
                 _close(connection)
                 return
-            self._connections.append(connection)
             threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
 
     def _serve(self, connection: socket.socket) -> None:

@@ -4,6 +4,7 @@ cost, serialised access, and a missing ledger stack. Over the injected dongle an
 from __future__ import annotations
 
 import functools
+import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +24,7 @@ from backends.base import (
     WrongApp,
 )
 from backends.ledger import LedgerBackend
+from tests.backends import ledger_emulator
 from tests.backends.ledger_emulator import EmulatorDongle, EmulatorFactory, EthAppEmulator, ProxyServer
 from tests.backends.ledger_helpers import LEGACY, LIVE_0, account_at, make_backend, text_payload, tx_payload
 
@@ -135,6 +137,45 @@ def test_tcp_proxy_hotplug_and_unplug_mid_request(emulator: EthAppEmulator, prox
     proxy.start()
     sig = backend.sign(account, text_payload(b"back"), None)
     assert EthAccount.recover_message(encode_defunct(b"back"), signature=sig.to_bytes(27)) == account.address
+    backend.close()
+
+
+def test_tcp_proxy_unplug_finishing_late_leaves_the_new_connection_alone(
+    emulator: EthAppEmulator, proxy: ProxyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The serving thread that saw the cable go finishes its unplug after the device is back.
+
+    Deterministic form of a flake seen under load in the hot-plug test: that thread closed the
+    connection list it was walking, including the connection opened after ``start()``.
+    """
+    real_close = ledger_emulator._close
+    parked, resume = threading.Event(), threading.Event()
+    late: list[threading.Thread] = []
+
+    def close_then_park(connection: socket.socket) -> None:
+        listening = connection.fileno() != -1 and connection.getsockopt(
+            socket.SOL_SOCKET, socket.SO_ACCEPTCONN
+        )
+        real_close(connection)
+        if threading.current_thread() is not threading.main_thread() and not listening and not late:
+            late.append(threading.current_thread())  # the serving thread, right after the host saw EOF
+            parked.set()
+            resume.wait(10)
+
+    monkeypatch.setattr(ledger_emulator, "_close", close_then_park)
+    backend = LedgerBackend(1, probe_interval=0)
+    account = account_at(backend, LIVE_0)
+    emulator.unplug_on_prompt = True
+    with pytest.raises(DeviceUnavailable):
+        backend.sign(account, text_payload(b"pulled"), None)
+    assert parked.wait(10)
+    proxy.start()
+    backend.sign(account, text_payload(b"back"), None)  # a new connection, while that thread is parked
+    resume.set()
+    late[0].join(10)
+    sig = backend.sign(account, text_payload(b"still here"), None)
+    signable = encode_defunct(b"still here")
+    assert EthAccount.recover_message(signable, signature=sig.to_bytes(27)) == account.address
     backend.close()
 
 
