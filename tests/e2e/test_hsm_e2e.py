@@ -22,14 +22,6 @@ pytestmark = [
 CLIQUE = "application/x-clique-header"
 
 
-@pytest.fixture()
-def box(tmp_path: Path) -> Sandbox:
-    sandbox = Sandbox(tmp_path)
-    sandbox.init_vault()
-    yield sandbox
-    sandbox.stop()
-
-
 def _seal_chain(socket_path: Path, address: str, count: int, first: int, failures: list[str]) -> None:
     chain = CliqueChain(first_number=first)
     with IpcClient(socket_path) as client:

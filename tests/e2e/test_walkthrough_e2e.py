@@ -19,14 +19,6 @@ RULESETS = Path(__file__).resolve().parents[1] / "rules" / "rulesets"
 CLIQUE = "application/x-clique-header"
 
 
-@pytest.fixture()
-def box(tmp_path: Path) -> Sandbox:
-    sandbox = Sandbox(tmp_path)
-    sandbox.init_vault()
-    yield sandbox
-    sandbox.stop()
-
-
 def _seal(client: IpcClient, address: str, header_rlp_hex: str) -> bytes:
     sig = bytes.fromhex(client.call("account_signData", CLIQUE, address, header_rlp_hex)[2:])
     assert recover_clique_signer(bytes.fromhex(header_rlp_hex[2:]), sig) == address
