@@ -142,6 +142,7 @@ class App:
         )  # fmt: skip
         self.accounts = AccountManager(make_backends(cfg))
         self.accounts.check_no_duplicates()
+        self._warn_about_duplicate_key_files()
         api = ExternalAPI(
             self.accounts,
             self.ui,
@@ -169,6 +170,17 @@ class App:
             self.stdio.register_server(
                 lambda message: ui_dispatcher.handle(message, Metadata(scheme="stdio"))
             )
+
+    def _warn_about_duplicate_key_files(self) -> None:
+        from backends.keystore import KeystoreBackend
+
+        keystore = self.accounts.backend("keystore")
+        if isinstance(keystore, KeystoreBackend):
+            for address, paths in keystore.duplicates().items():
+                # Such an account refuses to sign until one file is removed: say so at start.
+                log.warning(
+                    "Multiple key files for one address address=%s files=%s", address, ",".join(paths)
+                )
 
     def _seal_guard(self) -> Any:
         if self.config.seal_guard == "off":
