@@ -11,7 +11,7 @@ import click
 
 from signer.approval.terminal import default_terminal
 from signer.cli.common import Fatal, initialize
-from signer.cli.options import build_config, global_options
+from signer.cli.options import build_config, global_options, merged
 
 log = logging.getLogger("sealward")
 
@@ -87,7 +87,7 @@ def _open_guard(ctx: click.Context) -> Any:
 def guard_show(ctx: click.Context, /, signer_address: str | None, **_: Any) -> None:
     """Show the recorded seals (highest height per chain and signer, and their history)."""
     _, store = _open_guard(ctx)
-    records = store.show(chain_id=ctx.params.get("chainid"), signer=signer_address)
+    records = store.show(chain_id=merged(ctx).get("chainid"), signer=signer_address)
     if not records:
         click.echo("No seals recorded.")
     for record in records:
@@ -104,7 +104,7 @@ def guard_reset(ctx: click.Context, /, signer_address: str, height: int, **_: An
     from signer.api.auditlog import AuditLog
 
     cfg, store = _open_guard(ctx)
-    if ctx.params.get("chainid") is None and (ctx.parent is None or ctx.parent.params.get("chainid") is None):
+    if merged(ctx).get("chainid") is None:
         raise Fatal("give the chain with --chainid N")
     removed = store.reset(cfg.chain_id, signer_address, height)
     if cfg.auditlog:
