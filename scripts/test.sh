@@ -8,5 +8,6 @@ bash scripts/ensure-postgres.sh || echo "test: PostgreSQL unavailable; its tests
 
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 .venv/bin/ruff check signer backends tests bench conftest.py
+.venv/bin/ruff format --check --quiet signer backends tests bench conftest.py
 .venv/bin/mypy signer backends
 echo "test: all checks passed"

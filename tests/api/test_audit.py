@@ -15,7 +15,9 @@ from signer.errors import RequestDenied
 from signer.types import Metadata
 
 ADDR = MixedcaseAddress.parse("0x9160DC9105f7De5dC5E7f3d97ef11DA47269BdA6")
-LINE = re.compile(r"^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d) level=INFO msg=(\S+) api=signer ")
+LINE = re.compile(
+    r"^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d) level=INFO msg=(\S+) api=signer "
+)
 
 
 class FakeBackedAPI:
@@ -65,7 +67,9 @@ def test_failures_are_recorded_and_reraised(tmp_path: Path) -> None:
         api.ec_recover(Metadata(), b"\x01", b"\x02")
     lines = _lines(tmp_path / "a.log")
     assert lines[1].endswith('data="" error="request denied"')
-    assert lines[3].endswith('address=0x0000000000000000000000000000000000000000 error="signature must be 65 bytes long"')
+    assert lines[3].endswith(
+        'address=0x0000000000000000000000000000000000000000 error="signature must be 65 bytes long"'
+    )
 
 
 def test_list_and_version(tmp_path: Path) -> None:

@@ -20,7 +20,13 @@ def _ui(answers: str) -> tuple[ConsoleUI, io.StringIO]:
 
 def test_only_lowercase_y_approves() -> None:
     request = plan_sign_data("text/plain", ADDR, "0x68656c6c6f", Metadata(scheme="ipc")).request
-    for answer, approved in (("y\n", True), ("Y\n", False), ("yes\n", False), ("n\n", False), ("\n\ny\n", True)):
+    for answer, approved in (
+        ("y\n", True),
+        ("Y\n", False),
+        ("yes\n", False),
+        ("n\n", False),
+        ("\n\ny\n", True),
+    ):
         ui, out = _ui(answer)
         assert ui.approve_sign_data(request) is approved
         text = out.getvalue()

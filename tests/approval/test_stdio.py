@@ -47,7 +47,10 @@ def test_sign_data_request_shape_and_approval() -> None:
     assert list(message) == ["jsonrpc", "id", "method", "params"]
     assert message["method"] == "ui_approveSignData" and message["id"] == 1
     params = message["params"][0]
-    assert params["content_type"] == "text/plain" and params["raw_data"] == "GUV0aGVyZXVtIFNpZ25lZCBNZXNzYWdlOgo1aGVsbG8="
+    assert (
+        params["content_type"] == "text/plain"
+        and params["raw_data"] == "GUV0aGVyZXVtIFNpZ25lZCBNZXNzYWdlOgo1aGVsbG8="
+    )
     assert params["meta"] == {"remote": "NA", "local": "NA", "scheme": "ipc", "User-Agent": "", "Origin": ""}
     peer.send({"jsonrpc": "2.0", "id": 1, "result": {"approved": True}})
     thread.join(5)
@@ -57,7 +60,9 @@ def test_sign_data_request_shape_and_approval() -> None:
 def test_concurrent_calls_are_matched_by_id_and_values_need_no_newline() -> None:
     peer = Peer()
     with ThreadPoolExecutor(3) as pool:
-        futures = [pool.submit(peer.ui.on_input_required, UserInputRequest("t", f"q{i}", False)) for i in range(3)]
+        futures = [
+            pool.submit(peer.ui.on_input_required, UserInputRequest("t", f"q{i}", False)) for i in range(3)
+        ]
         requests = [peer.receive() for _ in range(3)]
         for req in reversed(requests):  # answer out of order, several values on one line
             peer.send({"jsonrpc": "2.0", "id": req["id"], "result": {"text": req["params"][0]["prompt"] + "!"}},

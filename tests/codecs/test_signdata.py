@@ -21,7 +21,10 @@ def test_text_plain_hash_matches_eth_account() -> None:
     plan = plan_sign_data("text/plain", ADDR, "0x68656c6c6f", META)
     assert plan.request.hash == _hash_eip191_message(encode_defunct(primitive=b"hello"))
     assert plan.v_offset == 27
-    assert plan.request.to_json()["raw_data"] == base64.b64encode(b"\x19Ethereum Signed Message:\n5hello").decode()
+    assert (
+        plan.request.to_json()["raw_data"]
+        == base64.b64encode(b"\x19Ethereum Signed Message:\n5hello").decode()
+    )
     assert plan.request.to_json()["messages"] == [
         {"name": "message", "value": "\x19Ethereum Signed Message:\n5hello", "type": "text/plain"}
     ]
@@ -40,7 +43,11 @@ def test_validator_matches_eth_account_and_clef_messages() -> None:
     expected = _hash_eip191_message(signable)
     assert plan.request.hash == expected
     names = [m.name for m in plan.request.messages]
-    assert names[1:] == ["Intended validator address", "Application-specific data", "Full message for signing"]
+    assert names[1:] == [
+        "Intended validator address",
+        "Application-specific data",
+        "Full message for signing",
+    ]
     assert plan.request.messages[2].value == "0xdeadbeef"
 
 
@@ -63,7 +70,11 @@ def test_short_validator_address_is_left_padded() -> None:
         ("data/validator", {"message": "0x01"}, "validator address error: wrong type <nil>"),
         ("data/validator", {"address": "0x", "message": "0x01"}, "validator address is undefined"),
         ("data/validator", {"address": "0x01", "message": "0x"}, "message is undefined"),
-        ("data/validator", {"address": "0x01", "message": "01"}, "message error: hex string without 0x prefix"),
+        (
+            "data/validator",
+            {"address": "0x01", "message": "01"},
+            "message error: hex string without 0x prefix",
+        ),
         ("application/x-clique-header", "0x01", "rlp: expected input list for types.Header"),
     ],
 )
