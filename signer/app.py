@@ -153,7 +153,7 @@ class App:
             extensions=self._extensions(),
         )
         if cfg.advanced:
-            log.info("Clef is in advanced mode: will warn instead of reject")
+            log.info("Sealward is in advanced mode: will warn instead of reject")
         self.api = api
         if cfg.auditlog:
             self.audit = AuditLog(cfg.auditlog)
@@ -166,7 +166,7 @@ class App:
             from signer.api.uiserver import bind_ui_server
 
             ui_dispatcher = Dispatcher()
-            bind_ui_server(ui_dispatcher, api, self.config)
+            bind_ui_server(ui_dispatcher, api)
             self.stdio.register_server(
                 lambda message: ui_dispatcher.handle(message, Metadata(scheme="stdio"))
             )

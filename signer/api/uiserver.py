@@ -9,7 +9,6 @@ from backends.base import Secret
 from backends.keystore import KeystoreBackend
 from signer.api.external import ExternalAPI, create_keystore_account
 from signer.codecs.hexutil import MixedcaseAddress
-from signer.config import Config
 from signer.errors import InvalidRequestData, SignerError, UnknownAccount
 from signer.rpc.dispatch import Dispatcher
 from signer.types import Metadata
@@ -38,7 +37,7 @@ def parse_hex_or_decimal(value: Any) -> int:
     raise InvalidRequestData(f"invalid hex or decimal integer {value!r}".replace("'", '"'))
 
 
-def bind_ui_server(dispatcher: Dispatcher, api: ExternalAPI, config: Config) -> None:
+def bind_ui_server(dispatcher: Dispatcher, api: ExternalAPI) -> None:
     def list_accounts(meta: Metadata) -> list[dict[str, str]] | None:
         found = [_account_json(a.address, a.url) for a in api.accounts.accounts()]
         return found or None  # clef answers null, not [], when there are none
