@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from concurrent.futures import Future
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,8 @@ class SignerProcess:
         self.policy = policy
         self.ui_calls: list[tuple[str, dict[str, Any]]] = []
         self.stderr_lines: list[str] = []
+        self._answers: dict[int, Future[dict[str, Any]]] = {}
+        self._write_lock = threading.Lock()
         flags = ["--stdio-ui"] if stdio_ui else []
         self.proc = subprocess.Popen(
             [SEALWARD, *flags, "--suppress-bootwarn", *args],
@@ -62,6 +65,9 @@ class SignerProcess:
         assert self.proc.stdout is not None and self.proc.stdin is not None
         for line in self.proc.stdout:
             message = json.loads(line)
+            if "method" not in message:  # the answer to a request this UI made (clef_*)
+                self._answers[message["id"]].set_result(message)
+                continue
             method, params = message.get("method", ""), (message.get("params") or [{}])[0]
             self.ui_calls.append((method, params))
             if "id" not in message:
@@ -79,8 +85,20 @@ class SignerProcess:
                     "id": message["id"],
                     "error": {"code": exc.code, "message": exc.message},
                 }
-            self.proc.stdin.write(json.dumps(reply).encode() + b"\n")
+            self._write(reply)
+
+    def _write(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        with self._write_lock:
+            self.proc.stdin.write(json.dumps(message).encode() + b"\n")
             self.proc.stdin.flush()
+
+    def ui_request(self, method: str, *params: Any) -> dict[str, Any]:
+        """Call the signer's clef_* API the way a stdio UI does; returns the whole reply."""
+        call_id = 10_000 + len(self._answers)
+        self._answers[call_id] = Future()
+        self._write({"jsonrpc": "2.0", "id": call_id, "method": method, "params": list(params)})
+        return dict(self._answers[call_id].result(30))
 
     def _wait_for_socket(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

@@ -217,3 +217,25 @@ def test_master_password_is_asked_through_the_ui(tmp_path: Path, keystore: Path)
         assert asked == ["Master Password"]  # the keystore password came from the vault
     finally:
         proc.stop()
+
+
+def test_clef_ui_api_over_stdio(signer: SignerProcess, tmp_path: Path) -> None:
+    assert signer.ui_request("clef_listAccounts")["result"][0]["address"] == ADDRESS.lower()
+    assert signer.ui_request("clef_chainId")["result"] == "0x5"
+    assert signer.ui_request("clef_setChainId", "1337")["result"] == "0x539"
+    assert signer.ui_request("clef_chainId")["result"] == "0x539"
+    wallets = signer.ui_request("clef_listWallets")["result"]
+    assert wallets[0]["status"] == "Locked" and wallets[0]["accounts"][0]["address"] == ADDRESS.lower()
+    weak = signer.ui_request("clef_importRawKey", "11" * 32, "short")
+    assert weak["error"]["message"] == "password requirements not met: password too short (<10 characters)"
+    imported = signer.ui_request("clef_importRawKey", "11" * 32, "a good long password")["result"]
+    assert imported["url"].startswith("keystore://")
+    again = signer.ui_request("clef_importRawKey", "11" * 32, "a good long password")
+    assert again["error"]["message"] == "account already exists"
+    exported = signer.ui_request("clef_export", ADDRESS)["result"]
+    assert exported["address"] == ADDRESS.lower()[2:] and "crypto" in exported
+    assert signer.ui_request("clef_nope")["error"]["code"] == -32601
+    # the external API never exposes clef_* methods
+    with pytest.raises(RpcError) as info:
+        signer.client().call("clef_listAccounts")
+    assert info.value.code == -32601
