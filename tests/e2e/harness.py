@@ -8,9 +8,9 @@ import os
 import subprocess
 import sys
 import threading
-from concurrent.futures import Future
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
