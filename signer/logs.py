@@ -41,7 +41,9 @@ def configure(level: int = 3, stream: TextIO | None = None) -> None:
     """Send sealward's logs to ``stream`` (stdout by default; stderr when stdout is the UI channel)."""
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(GethFormatter())
-    root = logging.getLogger("sealward")
-    root.handlers[:] = [handler]
-    root.setLevel(GETH_LEVELS.get(level, logging.DEBUG))
-    root.propagate = False
+    # Modules log under "sealward.*" or under their module name ("signer.*", "backends.*").
+    for name in ("sealward", "signer", "backends"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(GETH_LEVELS.get(level, logging.DEBUG))
+        logger.propagate = False

@@ -5,6 +5,7 @@ rate limit with OnApprovedTx and BigNumber."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,26 @@ def test_rate_limit_approves_until_the_weekly_limit(box: Sandbox) -> None:
         with pytest.raises(RpcError) as info:  # 1.2 ether: over the limit, goes to a person, who is absent
             client.call("account_signTransaction", dict(transfer, nonce="0x2"))
         assert info.value.message == "request denied"
+
+
+def test_a_rule_that_loops_forever_cannot_hang_the_signer(tmp_path: Path) -> None:
+    from tests.e2e.harness import SignerProcess, approving_ui
+
+    box = Sandbox(tmp_path)
+    box.init_vault()
+    address = box.keystore_key()
+    rules = box.attest(
+        "function ApproveSignData(r) { while (true) {} }\nfunction ApproveListing() { return 'Approve' }"
+    )
+    proc = SignerProcess([*box.common, *box.backend_flags, "--rules", str(rules), "--rules-timeout", "0.5",
+                          "--auditlog", ""], approving_ui(""), box.socket)  # fmt: skip
+    try:
+        client = proc.client()
+        started = time.monotonic()
+        client.call("account_signData", CLIQUE, address, request_payload(make_header(1, bytes(32))))
+        assert time.monotonic() - started < 5  # stopped at the deadline, then the person approved
+        assert [m for m, _ in proc.ui_calls].count("ui_approveSignData") == 1
+        assert client.call("account_list") == [address.lower()]  # the rules still answer
+        assert any("Rule-based approval error, going to manual" in line for line in proc.stderr_lines), proc.stderr_lines
+    finally:
+        proc.stop()
