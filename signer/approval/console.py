@@ -22,6 +22,7 @@ from signer.types import (
 
 log = logging.getLogger("sealward.ui")
 RULE = "-------------------------------------------\n"
+EDITABLE = ("from", "to", "gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "value", "nonce", "data")
 
 
 def _go_quote_truncated(value: str, limit: int) -> str:
@@ -70,9 +71,44 @@ class ConsoleUI:
         return False
 
     def approve_tx(self, request: SignTxRequest) -> SignTxResponse:
+        """clef's prompt, plus ``e`` to edit fields before approving (clef's CLI could not edit)."""
         with self.term.lock:
+            tx = dict(request.transaction)
             self.term.write(transaction_text(request) + metadata_text(request.meta))
-            return SignTxResponse(request.transaction, self._confirm())
+            while True:
+                self.term.write("Approve? [y/N] (e to edit):\n")
+                try:
+                    answer = self.term.read_line()
+                except InputClosed:
+                    log.warning("Standard input closed: request denied")
+                    return SignTxResponse(tx, False)
+                if answer != "e":
+                    if answer != "y":
+                        self.term.write("-----------------------\n")
+                    return SignTxResponse(tx, answer == "y")
+                tx = self._edit(tx)
+                self.term.write(transaction_text(SignTxRequest(tx, request.meta, request.call_info)))
+
+    def _edit(self, tx: JSON) -> JSON:
+        """Read ``field=value`` lines until an empty one; values are the wire form (0x hex)."""
+        edited = dict(tx)
+        self.term.write(
+            f"Edit as field=value, one per line, empty line to finish. Fields: {', '.join(EDITABLE)}\n"
+        )
+        while True:
+            try:
+                line = self.term.read_any_line("edit> ")
+            except InputClosed:
+                return edited
+            if not line:
+                return edited
+            field, sep, value = line.partition("=")
+            if not sep or field.strip() not in EDITABLE:
+                self.term.write(
+                    f"not understood: {line!r} (use field=value; fields: {', '.join(EDITABLE)})\n"
+                )
+                continue
+            edited[field.strip()] = value.strip() or None
 
     def approve_sign_data(self, request: SignDataRequest) -> bool:
         with self.term.lock:

@@ -51,6 +51,11 @@ class Terminal:
             if text:
                 return text
 
+    def read_any_line(self, prompt: str) -> str:
+        """One stripped line, empty allowed (an empty line ends a list of entries)."""
+        self.write(prompt)
+        return self._line().strip()
+
     def read_password(self, prompt: str = "> ") -> str:
         if self.is_interactive():
             try:

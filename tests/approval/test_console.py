@@ -76,3 +76,23 @@ def test_metadata_is_quoted_and_truncated() -> None:
     text = metadata_text(Metadata("1.2.3.4:1", "h", "HTTP/1.1", "A" * 300, 'evil"origin'))
     assert '\tUser-Agent: "' + "A" * 200 + '"...' in text
     assert '\tOrigin: "evil\\"origin"' in text
+
+
+def test_operator_can_edit_a_transaction_before_approving() -> None:
+    tx = {"from": "0x9160DC9105f7De5dC5E7f3d97ef11DA47269BdA6", "to": None, "gas": "0x5208",
+          "gasPrice": "0x1", "value": "0x10", "nonce": "0x1", "data": "0x"}  # fmt: skip
+    ui, out = _ui("e\nvalue=0x5\nbogus line\ncolor=red\ngas=0x6000\n\ny\n")
+    response = ui.approve_tx(SignTxRequest(tx, Metadata()))
+    assert response.approved is True
+    assert response.transaction["value"] == "0x5" and response.transaction["gas"] == "0x6000"
+    assert tx["value"] == "0x10"  # the request itself is untouched; the diff is logged by the API
+    text = out.getvalue()
+    assert text.count("--------- Transaction request-------------") == 2  # shown again after the edit
+    assert "not understood: 'bogus line'" in text and "not understood: 'color=red'" in text
+
+
+def test_edit_then_deny_returns_not_approved() -> None:
+    tx = {"from": "0x9160DC9105f7De5dC5E7f3d97ef11DA47269BdA6", "to": None, "gas": "0x1", "gasPrice": "0x1",
+          "value": "0x0", "nonce": "0x0", "data": "0x"}  # fmt: skip
+    ui, _ = _ui("e\nnonce=0x9\n\nn\n")
+    assert ui.approve_tx(SignTxRequest(tx, Metadata())).approved is False
