@@ -111,6 +111,8 @@ def test_a_rule_that_loops_forever_cannot_hang_the_signer(tmp_path: Path) -> Non
         assert time.monotonic() - started < 5  # stopped at the deadline, then the person approved
         assert [m for m, _ in proc.ui_calls].count("ui_approveSignData") == 1
         assert client.call("account_list") == [address.lower()]  # the rules still answer
-        assert any("Rule-based approval error, going to manual" in line for line in proc.stderr_lines), proc.stderr_lines
+        assert any("Rule-based approval error, going to manual" in line for line in proc.stderr_lines), (
+            proc.stderr_lines
+        )
     finally:
         proc.stop()
