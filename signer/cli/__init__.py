@@ -49,7 +49,9 @@ def cli(ctx: click.Context, /, **_: Any) -> None:
     cfg = build_config(ctx)
     initialize(cfg, default_terminal())
     if ctx.params.get("stdio_ui_test"):
-        logging.getLogger("sealward").warning("--stdio-ui-test is accepted for clef compatibility but not run")
+        logging.getLogger("sealward").warning(
+            "--stdio-ui-test is accepted for clef compatibility but not run"
+        )
     try:
         code = run_daemon(cfg)
     except click.ClickException:
