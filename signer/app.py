@@ -195,10 +195,8 @@ class App:
         return guard
 
     def _extensions(self) -> Any:
-        try:
-            from signer.api.extensions import Extensions
-        except ImportError:
-            return None
+        from signer.api.extensions import Extensions
+
         return Extensions(self.config)
 
     # --- serving ----------------------------------------------------------------------------------

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from signer.api.protocol import ExternalAPIProtocol
+from signer.codecs.gojson import json_kind
 from signer.codecs.hexutil import MixedcaseAddress, decode_bytes
+from signer.codecs.sendtx import SendTxArgs
 from signer.errors import InvalidParams, SignerError
 from signer.rpc.dispatch import Dispatcher
 from signer.types import Metadata
-
-_GO_JSON_KIND = {bool: "bool", int: "number", float: "number", str: "string", list: "array", dict: "object"}
 
 
 def _argument(index: int, decode: Callable[[Any], Any], value: Any) -> Any:
@@ -29,8 +29,7 @@ def _string(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        kind = _GO_JSON_KIND.get(type(value), "value")
-        raise InvalidParams(f"json: cannot unmarshal {kind} into Go value of type string")
+        raise InvalidParams(f"json: cannot unmarshal {json_kind(value)} into Go value of type string")
     return value
 
 
@@ -46,11 +45,7 @@ def _bytes(value: Any) -> bytes:
     return decode_bytes(value, empty_ok=True)
 
 
-def _send_tx_args(value: Any) -> Any:
-    try:
-        from signer.codecs.sendtx import SendTxArgs
-    except ImportError:
-        return value  # transactions not available: the API answers "not supported yet"
+def _send_tx_args(value: Any) -> SendTxArgs:
     return SendTxArgs.from_json(value)
 
 

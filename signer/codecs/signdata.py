@@ -15,7 +15,7 @@ from signer.codecs.hexutil import (
     keccak256,
 )
 from signer.codecs.mediatype import parse_media_type
-from signer.errors import InvalidRequestData, NotSupported
+from signer.errors import InvalidRequestData
 from signer.types import Metadata, NameValueType, SignDataRequest
 
 TEXT_PLAIN = "text/plain"
@@ -140,8 +140,6 @@ def plan_sign_data(content_type: str, address: MixedcaseAddress, data: Any, meta
 
 
 def _plan_typed(address: MixedcaseAddress, data: Any, meta: Metadata) -> SignDataPlan:
-    try:
-        from signer.codecs.typed_request import plan_typed_data_hex
-    except ImportError as exc:
-        raise NotSupported("data/typed is not supported yet") from exc
+    from signer.codecs.typed_request import plan_typed_data_hex  # imports this module: import late
+
     return plan_typed_data_hex(address, _hex_payload(data), meta)
