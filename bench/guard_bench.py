@@ -5,7 +5,8 @@
 Rows: an in-memory store (the policy and Python overhead alone, the floor), SQLite in a temp
 folder (or --dir, to measure the disk the configdir is on), and PostgreSQL (--pg-url, else a
 private server started as in the tests). Each seal is a new height, the common path; a second
-SQLite row re-seals one height on the same parent up to the bound, then refuses.
+SQLite row re-seals each height on the same parent 8 times (on a clock that steps one second per
+reading, so no re-seal comes too soon) before moving on.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from signer.clique.guard import SealGuard, SealGuardRefused, open_guard
+from signer.clique.guard import Limits, SealGuard, open_guard
 from signer.clique.guard.policy import Decision, Mode, Proposal, SealRecord
 from signer.clique.guard.store import Decide
 
 CHAIN = 1337
 SIGNER = "0x" + "5e" * 20
 PARENT = b"\x01" * 32
+INSTANCE = "bench"
+RESEALS_PER_HEIGHT = 8
 
 
 class MemoryStore:
@@ -43,7 +46,8 @@ class MemoryStore:
             top = self._top.get((p.chain_id, p.signer), [])
             decision = decide(top)
             if decision.record:
-                record = SealRecord(p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash)
+                record = SealRecord(p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, decision.at,
+                                    p.header_time, p.instance)  # fmt: skip
                 same = bool(top) and top[0].height == p.height
                 self._top[(p.chain_id, p.signer)] = [*top, record] if same else [record]
             return decision
@@ -74,23 +78,30 @@ def measure(call: Callable[[int], None], seals: int, warmup: int = 50) -> list[f
     return times
 
 
+class SteppingClock:
+    """Unix time that moves one second per reading: re-seals are never too close together."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
 def new_heights(guard: SealGuard) -> Callable[[int], None]:
     def call(i: int) -> None:
-        guard.check_and_record(CHAIN, SIGNER, i + 1, seal_hash(i), PARENT)
+        guard.check_and_record(CHAIN, SIGNER, i + 1, seal_hash(i), PARENT, int(time.time()))
 
     return call
 
 
-def reseals(guard: SealGuard) -> Callable[[int], None]:
-    """Re-seals on the same parent: 1 + bound allowed per height, then refused, then a new height."""
-    per_height = guard.resubmits + 2
+def reseals(guard: SealGuard, clock: SteppingClock) -> Callable[[int], None]:
+    """Re-seals on the same parent: RESEALS_PER_HEIGHT seal hashes per height, every one allowed."""
 
     def call(i: int) -> None:
-        height, k = divmod(i, per_height)
-        try:
-            guard.check_and_record(CHAIN, SIGNER, height + 1, seal_hash(i), PARENT)
-        except SealGuardRefused:
-            assert k == per_height - 1
+        height = i // RESEALS_PER_HEIGHT
+        guard.check_and_record(CHAIN, SIGNER, height + 1, seal_hash(i), PARENT, int(clock.now))
 
     return call
 
@@ -110,14 +121,14 @@ def main() -> None:
     args = parser.parse_args()
 
     results: list[str] = []
-    results.append(
-        row("memory (floor)", measure(new_heights(SealGuard(MemoryStore(), Mode.RESUBMIT, 8)), args.seals))
-    )
+    floor = SealGuard(MemoryStore(), Mode.RESUBMIT, Limits(), INSTANCE)
+    results.append(row("memory (floor)", measure(new_heights(floor), args.seals)))
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
-        guard = open_guard(f"{folder}/sealguard.db")
+        guard = open_guard(f"{folder}/sealguard.db", instance=INSTANCE)
         results.append(row("sqlite, new height", measure(new_heights(guard), args.seals)))
-        guard = open_guard(f"{folder}/reseal.db")
-        results.append(row("sqlite, re-seals on one parent", measure(reseals(guard), args.seals)))
+        clock = SteppingClock()
+        guard = open_guard(f"{folder}/reseal.db", instance=INSTANCE, clock=clock)
+        results.append(row("sqlite, re-seals on one parent", measure(reseals(guard, clock), args.seals)))
     if not args.no_pg:
         results.append(pg_row(args.pg_url, args.seals))
     print("| store                              |  seals | median µs  |   p99 µs   |")
@@ -127,7 +138,7 @@ def main() -> None:
 
 def pg_row(url: str | None, seals: int) -> str:
     if url:
-        return row("postgresql, new height", measure(new_heights(open_guard(url)), seals))
+        return row("postgresql, new height", measure(new_heights(open_guard(url, instance=INSTANCE)), seals))
     from tests.helpers.postgres import PostgresUnavailable, start_server
 
     try:
@@ -135,7 +146,7 @@ def pg_row(url: str | None, seals: int) -> str:
     except PostgresUnavailable as exc:
         return f"| postgresql: not run ({exc}) |"
     try:
-        guard = open_guard(server.create_database("bench"))
+        guard = open_guard(server.create_database("bench"), instance=INSTANCE)
         times = measure(new_heights(guard), seals)
         guard.close()
         return row("postgresql (loopback), new height", times)

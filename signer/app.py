@@ -186,12 +186,19 @@ class App:
         if self.config.seal_guard == "off":
             log.warning("Seal guard is OFF: clique seals are not protected against double signing")
             return None
-        from signer.clique.guard import open_guard
+        from signer.clique.guard import Limits, load_instance_id, open_guard
 
-        guard = open_guard(
-            self.config.guard_location, self.config.seal_guard, self.config.seal_guard_resubmits
-        )
-        log.info("Seal guard enabled mode=%s", self.config.seal_guard)
+        cfg = self.config
+        try:
+            limits = Limits(cfg.seal_guard_max_future, cfg.seal_guard_clock_slack)
+            instance = load_instance_id(cfg.configdir, cfg.seal_guard_instance)
+        except (ValueError, OSError) as exc:
+            raise StartupError(f"seal guard: {exc}") from exc
+        guard = open_guard(cfg.guard_location, cfg.seal_guard, instance=instance, limits=limits)
+        log.info(
+            "Seal guard enabled mode=%s instance=%s max-future=%ds clock-slack=%ds",
+            cfg.seal_guard, instance, limits.max_future, limits.clock_slack,
+        )  # fmt: skip
         return guard
 
     def _extensions(self) -> Any:

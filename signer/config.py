@@ -45,7 +45,9 @@ class Config:
     ledger: bool = False
     ledger_accounts: int = 5
     seal_guard: str = "resubmit"
-    seal_guard_resubmits: int = 8
+    seal_guard_max_future: int = 60
+    seal_guard_clock_slack: int = 10
+    seal_guard_instance: str | None = None  # None: <configdir>/sealguard-instance
     guard_db: str | None = None
 
     @property

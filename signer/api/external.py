@@ -31,7 +31,7 @@ log = logging.getLogger("sealward.api")
 
 class SealGuardProtocol(Protocol):
     def check_and_record(
-        self, chain_id: int, signer: str, height: int, seal_hash: bytes, parent_hash: bytes
+        self, chain_id: int, signer: str, height: int, seal_hash: bytes, parent_hash: bytes, header_time: int
     ) -> None: ...
 
 
@@ -110,9 +110,14 @@ class ExternalAPI:
         if plan.clique_number is not None and self.seal_guard is not None:
             # Durable before the signature leaves the process: a crash after this line only
             # loses a seal nobody received.
-            assert plan.clique_parent is not None
+            assert plan.clique_parent is not None and plan.clique_time is not None
             self.seal_guard.check_and_record(
-                self.chain_id, account.address, plan.clique_number, plan.payload.digest, plan.clique_parent
+                self.chain_id,
+                account.address,
+                plan.clique_number,
+                plan.payload.digest,
+                plan.clique_parent,
+                plan.clique_time,
             )
         return signature.to_bytes(plan.v_offset)
 

@@ -33,7 +33,9 @@ _KEYS: dict[str, tuple[str, str, type]] = {
     "ledger": ("ledger", "ledger", bool),
     "ledger-accounts": ("ledger_accounts", "ledger_accounts", int),
     "seal-guard": ("seal_guard", "seal_guard", str),
-    "seal-guard-resubmits": ("seal_guard_resubmits", "seal_guard_resubmits", int),
+    "seal-guard-max-future": ("seal_guard_max_future", "seal_guard_max_future", int),
+    "seal-guard-clock-slack": ("seal_guard_clock_slack", "seal_guard_clock_slack", int),
+    "seal-guard-instance": ("seal_guard_instance", "seal_guard_instance", str),
     "guard-db": ("guard_db", "guard_db", str),
 }
 _PATHS = {"keystore", "ipc_path", "rules", "master_password_file"}

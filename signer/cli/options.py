@@ -42,7 +42,10 @@ GLOBAL_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
     (("--nousb",), "nousb", {"is_flag": True, "default": None, "help": "Disable USB hardware wallets"}),
     (("--ledger-accounts",), "ledger_accounts", {"type": int, "help": "Ledger addresses per path [5]"}),
     (("--seal-guard",), "seal_guard", {"type": click.Choice(["strict", "resubmit", "off"]), "help": "Double-seal policy [resubmit]"}),
-    (("--seal-guard-resubmits",), "seal_guard_resubmits", {"type": int, "help": "Re-seals allowed per height [8]"}),
+    (("--seal-guard-max-future",), "seal_guard_max_future", {"type": int, "help": "Refuse clique headers more than this many seconds ahead of the clock [60]"}),
+    (("--seal-guard-clock-slack",), "seal_guard_clock_slack", {"type": int, "help": "Seconds a re-sealed header's time may lag the clock [10]"}),
+    (("--seal-guard-instance",), "seal_guard_instance", {"help": "This signer's id in a shared guard [<configdir>/sealguard-instance]"}),
+    (("--seal-guard-resubmits",), "seal_guard_resubmits", {"type": int, "hidden": True}),
     (("--guard-db",), "guard_db", {"help": "Seal guard database: a path or postgresql://… [<configdir>/sealguard.db]"}),
     (("--pcscdpath",), "pcscdpath", {"hidden": True}),
 ]  # fmt: skip
@@ -108,7 +111,14 @@ def build_config(ctx: click.Context) -> Config:
     cfg.ledger = bool(v.get("ledger")) and not v.get("nousb")
     cfg.ledger_accounts = v.get("ledger_accounts", 5)
     cfg.seal_guard = v.get("seal_guard", "resubmit")
-    cfg.seal_guard_resubmits = v.get("seal_guard_resubmits", 8)
+    if "seal_guard_resubmits" in v:
+        raise click.UsageError(
+            "--seal-guard-resubmits was removed: re-seals are now bounded by the header's time, "
+            "not by a count (docs/seal-guard.md)"
+        )
+    cfg.seal_guard_max_future = v.get("seal_guard_max_future", 60)
+    cfg.seal_guard_clock_slack = v.get("seal_guard_clock_slack", 10)
+    cfg.seal_guard_instance = v.get("seal_guard_instance")
     cfg.guard_db = v.get("guard_db")
     _apply_config_file(cfg, v)
     return cfg

@@ -76,8 +76,8 @@ def _open_guard(ctx: click.Context) -> Any:
     from signer.clique.guard import open_guard
 
     cfg = build_config(ctx)
-    return cfg, open_guard(cfg.guard_location, "resubmit" if cfg.seal_guard == "off" else cfg.seal_guard,
-                           cfg.seal_guard_resubmits)  # fmt: skip
+    # show and reset never seal, so they need no instance of their own.
+    return cfg, open_guard(cfg.guard_location, instance="guard-tool")
 
 
 @guard.command("show")

@@ -33,6 +33,7 @@ class SignDataPlan:
     v_offset: int  # 27 for Ethereum-style V, 0 for clique
     clique_number: int | None = None
     clique_parent: bytes | None = None
+    clique_time: int | None = None  # the header's timestamp: the guard bounds re-seals by it
 
 
 def go_utf8(data: bytes) -> str:
@@ -122,8 +123,14 @@ def _plan_clique(content_type: str, address: MixedcaseAddress, data: Any, meta: 
         content_type, address, material.sig_rlp, messages, material.seal_hash, meta, call_info
     )
     payload = DigestPayload(material.seal_hash, material.sig_rlp, "clique")
+    header = material.header
     return SignDataPlan(
-        request, payload, 0, clique_number=material.header.number, clique_parent=material.header.parent_hash
+        request,
+        payload,
+        0,
+        clique_number=header.number,
+        clique_parent=header.parent_hash,
+        clique_time=header.time,
     )
 
 

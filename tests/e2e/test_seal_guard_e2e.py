@@ -61,9 +61,13 @@ def test_default_guard_refuses_rollback_and_forks(tmp_path: Path, keystore: tupl
         with pytest.raises(RpcError) as info:
             client.call("account_signData", CLIQUE, address, request_payload(make_header(5, b"\x77" * 32)))
         assert "0x" + "77" * 32 in info.value.message and "equivocation" in info.value.message
-        # the same parent at the same height is a legitimate re-submission
-        resubmit = make_header(5, parents[5], timestamp=1_800_000_000)
+        # the same parent at the same height with a fresh timestamp is geth re-sealing newer work
+        resubmit = make_header(5, parents[5], timestamp=int(time.time()))
+        time.sleep(0.5)  # geth's re-seals are a recommit interval apart; closer ones are refused
         client.call("account_signData", CLIQUE, address, request_payload(resubmit))
+        with pytest.raises(RpcError, match="previous seal of this height was"):
+            again = make_header(5, parents[5], timestamp=int(time.time()), gas_used=1)
+            client.call("account_signData", CLIQUE, address, request_payload(again))
         # everything else keeps working
         sig = client.call("account_signData", "text/plain", address, "0x01")
         assert Account.recover_message(encode_defunct(primitive=b"\x01"), signature=sig) == address

@@ -1,12 +1,24 @@
-"""The seal guard's decision, as a pure function of what was already sealed.
+"""The seal guard's decision, as a pure function of what was already sealed and the time.
 
 The stores load the records of one (chain id, signer) key inside a transaction, call
 :func:`decide`, and write the proposal only when the decision says so. Keeping the rule here,
-free of I/O, lets SQLite and PostgreSQL share it and lets the tests cover it exhaustively.
+free of I/O and of the clock (``now`` is an argument), lets SQLite and PostgreSQL share it and lets
+the tests cover it exhaustively.
 
-Only the highest recorded height matters: below it is a rollback, above it is new ground, and at
-it the records there say whether this is the same header again, a re-seal on the same parent, or
-a second fork.
+What an honest geth v1.13 sends bounds what is allowed (docs/seal-guard.md has the derivation):
+
+* clique's ``Prepare`` sets ``header.time = max(parent.time + period, now)`` and a parent from the
+  future is never imported, so an honest header is at most one period ahead of the clock and
+  never much behind it;
+* the miner re-seals the same height on the same parent when transactions arrive, at most once
+  per recommit interval (1 s minimum), with a fresh ``Prepare`` each time; after a restart it may
+  ask for that height again with a new timestamp;
+* heights advance by at least one period of header time per block (period >= 1 s assumed).
+
+Only the highest recorded height matters: below it is a rollback, above it is new ground (if the
+timestamps can explain the jump), and at it the records there say whether this is the same header
+again, a re-seal on the same parent by the same instance, a second fork, or another instance's
+height.
 """
 
 from __future__ import annotations
@@ -17,15 +29,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-DEFAULT_RESUBMITS = 8
-MAX_INT64 = 2**63 - 1  # both databases store heights and chain ids as signed 64-bit integers
+MAX_INT64 = 2**63 - 1  # both databases store heights, times and chain ids as signed 64-bit integers
+# An honest header is at most one clique period ahead of the clock (plus clock skew): 60 s covers
+# periods up to 45 s with 15 s of skew. Chains with a longer period raise it.
+DEFAULT_MAX_FUTURE = 60
+# How far an honest header's time may lag the signer's clock: geth truncates to whole seconds,
+# fills the block between Prepare and Seal, and the two clocks may differ a little.
+DEFAULT_CLOCK_SLACK = 10
+# Half geth's minimum recommit interval (1 s): closer re-seals of one height are not geth's timer.
+MIN_RESEAL_INTERVAL = 0.5
+# The shortest clique period the height-jump bound assumes (clique's own minimum for timed blocks).
+MIN_PERIOD = 1
 
 _ADDRESS = re.compile(r"0x[0-9a-f]{40}")
+_INSTANCE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 class Mode(StrEnum):
     STRICT = "strict"  # one seal hash per height
-    RESUBMIT = "resubmit"  # geth's re-sealing of newer work on the same parent, bounded
+    RESUBMIT = "resubmit"  # geth's re-sealing of newer work on the same parent, bounded by time
     OFF = "off"  # no protection; for tests, tools and benchmarks that seal arbitrary heights
 
 
@@ -45,9 +67,30 @@ def normalize_signer(address: str) -> str:
     return text
 
 
+def check_instance(instance: str) -> str:
+    """An instance id: 1-64 letters, digits or ``._:-`` (it is printed and stored as is)."""
+    if not _INSTANCE.fullmatch(instance):
+        raise ValueError(f"invalid seal guard instance id {instance!r}: use 1-64 of A-Z a-z 0-9 . _ : -")
+    return instance
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The time bounds of the policy (seconds); flags ``--seal-guard-max-future`` and
+    ``--seal-guard-clock-slack``."""
+
+    max_future: int = DEFAULT_MAX_FUTURE
+    clock_slack: int = DEFAULT_CLOCK_SLACK
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_future <= 86_400 or not 0 <= self.clock_slack <= 3_600:
+            raise ValueError("seal guard max-future must be 0..86400 s and clock slack 0..3600 s")
+
+
 @dataclass(frozen=True)
 class SealRecord:
-    """One seal the guard let through. ``sealed_at`` is a Unix time, for operators only."""
+    """One seal the guard let through. ``sealed_at`` is the signer's Unix time when it was recorded;
+    ``header_time`` and ``instance`` are None on records written before they existed."""
 
     chain_id: int
     signer: str
@@ -55,14 +98,24 @@ class SealRecord:
     seal_hash: bytes
     parent_hash: bytes
     sealed_at: float = 0.0
+    header_time: int | None = None
+    instance: str | None = None
 
     def __str__(self) -> str:
         """One line for ``sealward guard show``."""
         when = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.sealed_at)) if self.sealed_at else "-"
+        header_time = "-" if self.header_time is None else str(self.header_time)
+        instance = "-" if self.instance is None else _printable(self.instance)
         return (
             f"chain={self.chain_id} signer={self.signer} height={self.height} "
-            f"seal={_hex(self.seal_hash)} parent={_hex(self.parent_hash)} at={when}"
+            f"seal={_hex(self.seal_hash)} parent={_hex(self.parent_hash)} "
+            f"time={header_time} instance={instance} at={when}"
         )
+
+
+def _printable(text: str) -> str:
+    """Stored text as it may be shown on a terminal: as is when it is a valid id, else quoted."""
+    return text if _INSTANCE.fullmatch(text) else ascii(text)
 
 
 @dataclass(frozen=True)
@@ -74,6 +127,8 @@ class Proposal:
     height: int
     seal_hash: bytes
     parent_hash: bytes
+    header_time: int
+    instance: str
 
 
 @dataclass(frozen=True)
@@ -81,65 +136,139 @@ class Decision:
     allowed: bool
     record: bool  # write the proposal (False for an identical repeat or when refused)
     reason: str
+    at: float = 0.0  # the ``now`` the decision was made at: the record's sealed_at
 
 
-def make_proposal(chain_id: int, signer: str, height: int, seal_hash: bytes, parent_hash: bytes) -> Proposal:
+def make_proposal(
+    chain_id: int,
+    signer: str,
+    height: int,
+    seal_hash: bytes,
+    parent_hash: bytes,
+    header_time: int,
+    instance: str,
+) -> Proposal:
     if not 0 <= chain_id <= MAX_INT64:
         raise ValueError(f"chain id {chain_id} out of range 0..2^63-1")
     if not 0 <= height <= MAX_INT64:
         raise ValueError(f"height {height} out of range 0..2^63-1")
+    if not 0 <= header_time <= MAX_INT64:
+        raise ValueError(f"header time {header_time} out of range 0..2^63-1")
     if len(seal_hash) != 32 or len(parent_hash) != 32:
         raise ValueError("seal hash and parent hash must be 32 bytes each")
-    return Proposal(chain_id, normalize_signer(signer), height, bytes(seal_hash), bytes(parent_hash))
+    return Proposal(
+        chain_id,
+        normalize_signer(signer),
+        height,
+        bytes(seal_hash),
+        bytes(parent_hash),
+        header_time,
+        check_instance(instance),
+    )
 
 
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def decide(mode: Mode, resubmits: int, prior: Iterable[SealRecord], p: Proposal) -> Decision:
-    """Allow or refuse ``p`` given the earlier seals of its key (any superset of the top height)."""
+def _refuse(reason: str, now: float) -> Decision:
+    return Decision(False, False, f"seal guard: {reason}", now)
+
+
+def decide(mode: Mode, limits: Limits, prior: Iterable[SealRecord], p: Proposal, now: float) -> Decision:
+    """Allow or refuse ``p`` at time ``now`` given the earlier seals of its key (any superset of
+    the top height)."""
     if mode is Mode.OFF:
-        return Decision(True, False, "seal guard off")
-    records = [r for r in prior if r.chain_id == p.chain_id and r.signer == p.signer]
-    top = max((r.height for r in records), default=None)
+        return Decision(True, False, "seal guard off", now)
     where = f"height {p.height} for {p.signer} on chain {p.chain_id}"
-    if top is None or p.height > top:
-        return Decision(True, True, "new height")
+    ahead = p.header_time - now
+    if ahead > limits.max_future:
+        return _refuse(
+            f"refusing to seal {where}: header time {p.header_time} is {ahead:.0f} s ahead of this "
+            f"signer's clock, more than the {limits.max_future} s an honest sealer can be "
+            "(one clique period plus clock skew; --seal-guard-max-future)",
+            now,
+        )
+    records = [r for r in prior if r.chain_id == p.chain_id and r.signer == p.signer]
+    if not records:
+        return Decision(True, True, "first seal for this key", now)
+    top = max(r.height for r in records)
+    at_top = [r for r in records if r.height == top]
+    if p.height > top:
+        return _new_height(p, top, at_top, limits, where, now)
     if p.height < top:
-        return Decision(
-            False,
-            False,
-            f"seal guard: refusing to seal {where}: height {top} is already sealed and the guard never "
+        return _refuse(
+            f"refusing to seal {where}: height {top} is already sealed and the guard never "
             f"rolls back; after a deliberate rollback run `sealward guard reset --chainid {p.chain_id} "
             f"--signer {p.signer} --height {p.height}`",
+            now,
         )
-    at_top = [r for r in records if r.height == top]
+    return _same_height(mode, limits, at_top, p, where, now)
+
+
+def _new_height(
+    p: Proposal, top: int, at_top: list[SealRecord], limits: Limits, where: str, now: float
+) -> Decision:
+    """Above the top: allowed when the header times can explain the jump. Records from before
+    header times were stored cannot bound it."""
+    times = [r.header_time for r in at_top if r.header_time is not None]
+    if times:
+        top_time = max(times)
+        reachable = top + 1 + max(0, p.header_time - top_time + limits.clock_slack) // MIN_PERIOD
+        if p.height > reachable:
+            return _refuse(
+                f"refusing to seal {where}: the last seal was height {top} at header time {top_time}; "
+                f"a chain with blocks at least {MIN_PERIOD} s apart cannot reach height {p.height} "
+                f"by header time {p.header_time} (highest reachable: {reachable})",
+                now,
+            )
+    return Decision(True, True, "new height", now)
+
+
+def _same_height(
+    mode: Mode, limits: Limits, at_top: list[SealRecord], p: Proposal, where: str, now: float
+) -> Decision:
+    owners = {r.instance for r in at_top if r.instance is not None}
+    foreign = sorted(owners - {p.instance})
+    if foreign:
+        # Another signer instance holding this key sealed this height first; its block may already
+        # be out, so this height is never handed over (the next one goes to whoever asks first).
+        return _refuse(
+            f"refusing to seal {where}: this height was sealed by signer instance "
+            f"{_printable(foreign[0])}, not by this one ({p.instance}); two instances never seal "
+            "one height",
+            now,
+        )
     # A seal hash commits to the parent, so the same hash with the same parent is the same
     # header asked again: signing it again reveals nothing new and cannot fork the chain.
     if any(r.seal_hash == p.seal_hash and r.parent_hash == p.parent_hash for r in at_top):
-        return Decision(True, False, "same header sealed again")
+        return Decision(True, False, "same header sealed again", now)
     sealed_parent = at_top[0].parent_hash  # every record at one height shares its parent
     if p.parent_hash != sealed_parent:
-        return Decision(
-            False,
-            False,
-            f"seal guard: refusing to seal {where} on parent {_hex(p.parent_hash)}: this height is "
+        return _refuse(
+            f"refusing to seal {where} on parent {_hex(p.parent_hash)}: this height is "
             f"already sealed on parent {_hex(sealed_parent)} (two forks at one height is equivocation)",
+            now,
         )
     if mode is Mode.STRICT:
-        return Decision(
-            False,
-            False,
-            f"seal guard (strict): refusing to seal {where} with seal hash {_hex(p.seal_hash)}: this "
+        return _refuse(
+            f"(strict) refusing to seal {where} with seal hash {_hex(p.seal_hash)}: this "
             f"height is already sealed with seal hash {_hex(at_top[0].seal_hash)}",
+            now,
         )
-    sealed = len({r.seal_hash for r in at_top})
-    if sealed >= 1 + resubmits:
-        return Decision(
-            False,
-            False,
-            f"seal guard: refusing to seal {where}: already sealed {sealed} times on parent "
-            f"{_hex(sealed_parent)} (limit: 1 + {resubmits} re-seals, --seal-guard-resubmits)",
+    behind = now - p.header_time
+    if behind > limits.clock_slack:
+        return _refuse(
+            f"refusing to re-seal {where}: header time {p.header_time} is {behind:.0f} s behind this "
+            f"signer's clock; geth re-seals with a fresh timestamp (--seal-guard-clock-slack "
+            f"{limits.clock_slack})",
+            now,
         )
-    return Decision(True, True, f"re-seal {sealed} of {resubmits} on the same parent")
+    since = now - max(r.sealed_at for r in at_top)
+    if since < MIN_RESEAL_INTERVAL:
+        return _refuse(
+            f"refusing to re-seal {where}: the previous seal of this height was {since:.2f} s ago; "
+            f"geth re-seals at most once per recommit interval (1 s or more)",
+            now,
+        )
+    return Decision(True, True, f"re-seal on the same parent ({len(at_top)} before)", now)

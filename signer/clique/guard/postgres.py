@@ -32,12 +32,13 @@ from signer.clique.guard.policy import Decision, Proposal, SealRecord
 from signer.clique.guard.postgres_schema import (
     CREATE_SCHEMA,
     KEYS_TABLE,
+    MIGRATE_SCHEMA,
     SCHEMA_LOCK_ID,
     SEALS_TABLE,
     redact_url,
     scrub,
 )
-from signer.clique.guard.store import KEEP_HEIGHTS, Decide
+from signer.clique.guard.store import KEEP_HEIGHTS, KEEP_PER_HEIGHT, Decide
 
 # Applied unless the URL sets them: a dead network must not hang a seal forever.
 CONNECT_DEFAULTS: dict[str, Any] = {
@@ -51,11 +52,25 @@ CONNECT_DEFAULTS: dict[str, Any] = {
 }
 LOCK_TIMEOUT = "10s"  # another signer holding the key for longer is treated as unavailable
 STATEMENT_TIMEOUT = "30s"
-_COLUMNS = "chain_id, signer, height, seal_hash, parent_hash, extract(epoch from sealed_at)::float8"
+_COLUMNS = (
+    "chain_id, signer, height, seal_hash, parent_hash, extract(epoch from sealed_at)::float8, "
+    "header_time, instance"
+)
 
 
 def _record(row: tuple[Any, ...]) -> SealRecord:
-    return SealRecord(int(row[0]), str(row[1]), int(row[2]), bytes(row[3]), bytes(row[4]), float(row[5]))
+    header_time = None if row[6] is None else int(row[6])
+    instance = None if row[7] is None else str(row[7])
+    return SealRecord(
+        int(row[0]),
+        str(row[1]),
+        int(row[2]),
+        bytes(row[3]),
+        bytes(row[4]),
+        float(row[5]),
+        header_time,
+        instance,
+    )
 
 
 class PostgresStore:
@@ -88,13 +103,17 @@ class PostgresStore:
                 if row is not None and row[0] == "off":
                     cur.execute("SET synchronous_commit = on")
                 found = cur.execute(
-                    "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
-                    (KEYS_TABLE, SEALS_TABLE),
+                    "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL"
+                    " AND (SELECT count(*) FROM information_schema.columns WHERE table_name = %s"
+                    "      AND table_schema = current_schema()"
+                    "      AND column_name IN ('header_time', 'instance')) = 2",
+                    (KEYS_TABLE, SEALS_TABLE, SEALS_TABLE),
                 ).fetchone()
                 if not (found and found[0]):
-                    # Two signers starting together must not both create the tables.
+                    # Two signers starting together must not both create or migrate the tables.
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_ID,))
                     cur.execute(CREATE_SCHEMA)
+                    cur.execute(MIGRATE_SCHEMA)
             conn.commit()
         except BaseException:
             conn.close()
@@ -145,13 +164,21 @@ class PostgresStore:
             decision = decide([_record(r) for r in rows])
             if decision.record:
                 cur.execute(
-                    f"INSERT INTO {SEALS_TABLE} (chain_id, signer, height, seal_hash, parent_hash)"
-                    " VALUES (%s, %s, %s, %s, %s)",
-                    (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash),
-                )
+                    f"INSERT INTO {SEALS_TABLE} (chain_id, signer, height, seal_hash, parent_hash,"
+                    " sealed_at, header_time, instance)"
+                    " VALUES (%s, %s, %s, %s, %s, to_timestamp(%s), %s, %s)",
+                    (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, decision.at,
+                     p.header_time, p.instance),
+                )  # fmt: skip
                 cur.execute(
                     f"DELETE FROM {SEALS_TABLE} WHERE chain_id = %s AND signer = %s AND height <= %s",
                     (p.chain_id, p.signer, p.height - KEEP_HEIGHTS),
+                )
+                cur.execute(
+                    f"DELETE FROM {SEALS_TABLE} WHERE chain_id = %(c)s AND signer = %(s)s AND height = %(h)s"
+                    f" AND seal_hash NOT IN (SELECT seal_hash FROM {SEALS_TABLE} WHERE chain_id = %(c)s"
+                    "  AND signer = %(s)s AND height = %(h)s ORDER BY sealed_at DESC LIMIT %(n)s)",
+                    {"c": p.chain_id, "s": p.signer, "h": p.height, "n": KEEP_PER_HEIGHT},
                 )
             return decision
 

@@ -1,7 +1,8 @@
 """The PostgreSQL schema of the seal guard, and keeping passwords out of messages.
 
 Operators whose database role may not create tables can run ``CREATE_SCHEMA`` themselves
-(it is printed in docs/seal-guard.md); the guard creates the tables only when they are missing.
+(it is printed in docs/seal-guard.md); the guard creates the tables only when they are missing,
+and adds the columns of ``MIGRATE_SCHEMA`` to tables made by an earlier version.
 """
 
 from __future__ import annotations
@@ -26,9 +27,16 @@ CREATE TABLE IF NOT EXISTS {SEALS_TABLE} (
     seal_hash   bytea       NOT NULL CHECK (length(seal_hash) = 32),
     parent_hash bytea       NOT NULL CHECK (length(parent_hash) = 32),
     sealed_at   timestamptz NOT NULL DEFAULT now(),
+    header_time bigint,  -- the header's own timestamp; NULL on records from before it was kept
+    instance    text,    -- the signer instance that sealed; NULL on records from before it was kept
     PRIMARY KEY (chain_id, signer, height, seal_hash),
     FOREIGN KEY (chain_id, signer) REFERENCES {KEYS_TABLE} (chain_id, signer)
 );
+"""
+# Tables created by an earlier Sealward lack the last two columns; adding them is idempotent.
+MIGRATE_SCHEMA = f"""
+ALTER TABLE {SEALS_TABLE} ADD COLUMN IF NOT EXISTS header_time bigint;
+ALTER TABLE {SEALS_TABLE} ADD COLUMN IF NOT EXISTS instance text;
 """
 
 

@@ -11,6 +11,9 @@ Writing on through an open connection to a deleted or replaced file would lose t
 silently, so a missing or replaced file refuses, and the file is created only until this process
 has opened it once. Any SQLite error drops the connection and refuses; the next call reopens,
 which is how the guard recovers by itself.
+
+Schema versions (``PRAGMA user_version``): 1 had no header time and no instance; opening such a
+file adds both columns (NULL on the old records, which the policy accepts) and sets version 2.
 """
 
 from __future__ import annotations
@@ -18,17 +21,16 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from urllib.parse import quote
 
 from signer.clique.guard.errors import SealGuardUnavailable
 from signer.clique.guard.policy import Decision, Proposal, SealRecord
-from signer.clique.guard.store import KEEP_HEIGHTS, Decide
+from signer.clique.guard.store import KEEP_HEIGHTS, KEEP_PER_HEIGHT, Decide
 
 BUSY_TIMEOUT_MS = 5000
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seals (
     chain_id    INTEGER NOT NULL,
@@ -37,14 +39,28 @@ CREATE TABLE IF NOT EXISTS seals (
     seal_hash   BLOB    NOT NULL,
     parent_hash BLOB    NOT NULL,
     sealed_at   REAL    NOT NULL,
+    header_time INTEGER,
+    instance    TEXT,
     PRIMARY KEY (chain_id, signer, height, seal_hash)
 ) WITHOUT ROWID
 """
-_COLUMNS = "chain_id, signer, height, seal_hash, parent_hash, sealed_at"
+# Columns added after version 1, with their types: added in place to older files.
+_ADDED_COLUMNS = {"header_time": "INTEGER", "instance": "TEXT"}
+_COLUMNS = "chain_id, signer, height, seal_hash, parent_hash, sealed_at, header_time, instance"
+
+Row = tuple[int, str, int, bytes, bytes, float, int | None, str | None]
 
 
-def _record(row: tuple[int, str, int, bytes, bytes, float]) -> SealRecord:
-    return SealRecord(row[0], row[1], row[2], bytes(row[3]), bytes(row[4]), row[5])
+def _record(row: Row) -> SealRecord:
+    return SealRecord(row[0], row[1], row[2], bytes(row[3]), bytes(row[4]), row[5], row[6], row[7])
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a version-1 table up to date (inside the caller's write transaction)."""
+    present = {str(row[1]) for row in conn.execute("PRAGMA table_info(seals)")}
+    for name, sql_type in _ADDED_COLUMNS.items():
+        if name not in present:
+            conn.execute(f"ALTER TABLE seals ADD COLUMN {name} {sql_type}")
 
 
 class SqliteStore:
@@ -86,6 +102,7 @@ class SqliteStore:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(_SCHEMA)
+            _migrate(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
@@ -155,12 +172,19 @@ class SqliteStore:
             decision = decide([_record(r) for r in rows])
             if decision.record:
                 conn.execute(
-                    f"INSERT INTO seals ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                    (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, time.time()),
-                )
+                    f"INSERT INTO seals ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, decision.at,
+                     p.header_time, p.instance),
+                )  # fmt: skip
                 conn.execute(
                     "DELETE FROM seals WHERE chain_id = ? AND signer = ? AND height <= ?",
                     (p.chain_id, p.signer, p.height - KEEP_HEIGHTS),
+                )
+                conn.execute(
+                    "DELETE FROM seals WHERE chain_id = ?1 AND signer = ?2 AND height = ?3"
+                    " AND seal_hash NOT IN (SELECT seal_hash FROM seals"
+                    "  WHERE chain_id = ?1 AND signer = ?2 AND height = ?3 ORDER BY sealed_at DESC LIMIT ?4)",
+                    (p.chain_id, p.signer, p.height, KEEP_PER_HEIGHT),
                 )
         return decision
 

@@ -2,8 +2,8 @@
 
 Callers use :class:`SealGuard` only::
 
-    guard = open_guard("<configdir>/sealguard.db", mode="resubmit", resubmits=8)
-    guard.check_and_record(chain_id, signer, height, seal_hash, parent_hash)  # raises or returns
+    guard = open_guard("<configdir>/sealguard.db", mode="resubmit", instance="node-a")
+    guard.check_and_record(chain_id, signer, height, seal_hash, parent_hash, header_time)  # or raises
     signature = backend.sign(...)  # only after the record is durable
 
 ``check_and_record`` returns only once the record is committed and synced, so a signature made
@@ -14,16 +14,18 @@ is safe (the same header asked again is allowed).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from signer.clique.guard.errors import SealGuardRefused, SealGuardUnavailable
 from signer.clique.guard.policy import (
-    DEFAULT_RESUBMITS,
     Decision,
+    Limits,
     Mode,
     Proposal,
     SealRecord,
+    check_instance,
     decide,
     make_proposal,
     normalize_signer,
@@ -33,6 +35,10 @@ from signer.clique.guard.policy import (
 DEFAULT_DB_NAME = "sealguard.db"
 # The policy reads only the top height; older heights are kept this long for operators to look at.
 KEEP_HEIGHTS = 10_000
+# Re-seals of one height kept in the store (the newest ones): re-seals are bounded in rate, not in
+# number, so the store bounds what it keeps. The policy needs only the parent, the owner and the
+# newest record's time; an identical repeat of a pruned header counts as a re-seal.
+KEEP_PER_HEIGHT = 32
 
 Decide = Callable[[Sequence[SealRecord]], Decision]
 
@@ -48,7 +54,8 @@ class GuardStore(Protocol):
     def check_and_record(self, proposal: Proposal, decide: Decide) -> Decision:
         """In one transaction locked against every other writer of the proposal's key: load the
         records at the key's highest height, call ``decide`` on them, and when it says ``record``,
-        insert the proposal and prune heights older than KEEP_HEIGHTS. Returns only after the
+        insert the proposal (sealed at ``decision.at``) and prune heights older than KEEP_HEIGHTS
+        and all but the newest KEEP_PER_HEIGHT records of its height. Returns only after the
         commit is durable. Raises SealGuardUnavailable on any database failure."""
         ...
 
@@ -64,28 +71,38 @@ class GuardStore(Protocol):
 
 
 class SealGuard:
-    """The policy (mode, re-seal bound) applied through a store."""
+    """The policy (mode, time limits) applied through a store, on behalf of one signer instance."""
 
-    def __init__(self, store: GuardStore, mode: Mode, resubmits: int) -> None:
-        if resubmits < 0:
-            raise ValueError("--seal-guard-resubmits must be 0 or more")
+    def __init__(
+        self,
+        store: GuardStore,
+        mode: Mode,
+        limits: Limits,
+        instance: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.mode = mode
-        self.resubmits = resubmits
+        self.limits = limits
+        self.instance = check_instance(instance)
+        self.clock = clock
 
     def check_and_record(
-        self, chain_id: int, signer: str, height: int, seal_hash: bytes, parent_hash: bytes
+        self, chain_id: int, signer: str, height: int, seal_hash: bytes, parent_hash: bytes, header_time: int
     ) -> None:
         """Return when sealing is allowed and durably recorded; raise SealGuardRefused when the
         policy forbids it, SealGuardUnavailable when the database cannot vouch for it."""
         if self.mode is Mode.OFF:
             return
         try:
-            proposal = make_proposal(chain_id, signer, height, seal_hash, parent_hash)
+            proposal = make_proposal(
+                chain_id, signer, height, seal_hash, parent_hash, header_time, self.instance
+            )
         except ValueError as exc:
             raise SealGuardRefused(f"seal guard: {exc}") from None
+        # The clock is read inside the store's transaction, after any wait for the lock.
         decision = self.store.check_and_record(
-            proposal, lambda prior: decide(self.mode, self.resubmits, prior, proposal)
+            proposal, lambda prior: decide(self.mode, self.limits, prior, proposal, self.clock())
         )
         if not decision.allowed:
             raise SealGuardRefused(decision.reason)
@@ -113,7 +130,14 @@ def default_guard_path(configdir: str) -> str:
     return os.path.join(configdir, DEFAULT_DB_NAME)
 
 
-def open_guard(url_or_path: str, mode: str = "resubmit", resubmits: int = DEFAULT_RESUBMITS) -> SealGuard:
+def open_guard(
+    url_or_path: str,
+    mode: str = "resubmit",
+    *,
+    instance: str,
+    limits: Limits | None = None,
+    clock: Callable[[], float] = time.time,
+) -> SealGuard:
     """A guard over SQLite (a file path) or PostgreSQL (a postgresql:// URL).
 
     Opening never waits for the database: PostgreSQL connects on first use and reconnects after
@@ -130,7 +154,7 @@ def open_guard(url_or_path: str, mode: str = "resubmit", resubmits: int = DEFAUL
         from signer.clique.guard.sqlite import SqliteStore
 
         store = SqliteStore(url_or_path)
-    return SealGuard(store, parsed, resubmits)
+    return SealGuard(store, parsed, limits or Limits(), instance, clock)
 
 
 __all__ = [

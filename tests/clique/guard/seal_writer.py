@@ -5,8 +5,8 @@
 
 ``race DB TAG COUNT --mode M --parent own|shared``: wait for a line on stdin (so two racers
 start together), then try heights 1..COUNT with seal hashes unique to TAG, on parents unique to
-TAG (``own``: every success is a fork) or common to all racers (``shared``). Print
-``<height> ok|refused|unavailable`` for each.
+TAG (``own``: every success is a fork) or common to all racers (``shared``). Each racer is its own
+signer instance (named TAG). Print ``<height> ok|refused|unavailable`` for each.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from signer.clique.guard import SealGuardRefused, SealGuardUnavailable, open_guard
 
 CHAIN = 1337
 SIGNER = "0x" + "5e" * 20
+WRITER = "stream-writer"  # every stream writer is the same signer instance, restarted
 
 
 def digest(*parts: object) -> bytes:
@@ -90,18 +92,19 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "stream":
-        guard = open_guard(args.db, "resubmit", 8)
+        guard = open_guard(args.db, "resubmit", instance=WRITER)
         for height in range(args.start, args.start + args.count):
-            guard.check_and_record(CHAIN, SIGNER, height, *stream_seal(height))
+            guard.check_and_record(CHAIN, SIGNER, height, *stream_seal(height), int(time.time()))
             print(height, flush=True)
         return 0
 
-    guard = open_guard(args.db, args.mode, 8)
+    guard = open_guard(args.db, args.mode, instance=args.tag)
     print("ready", flush=True)
     sys.stdin.readline()
     for height in range(1, args.count + 1):
         try:
-            guard.check_and_record(CHAIN, SIGNER, height, *race_seal(args.tag, height, args.parent))
+            seal, parent = race_seal(args.tag, height, args.parent)
+            guard.check_and_record(CHAIN, SIGNER, height, seal, parent, int(time.time()))
             outcome = "ok"
         except SealGuardRefused:
             outcome = "refused"
