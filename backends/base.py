@@ -165,6 +165,16 @@ class Backend(Protocol):
         ...
 
 
+@runtime_checkable
+class Checkable(Protocol):
+    """A backend that can say cheaply whether it could sign now (the signer's readiness check)."""
+
+    def check(self) -> None:
+        """Return when the backend answers; raise a BackendError saying why not. Called every second
+        or two while someone watches readiness, so it must cost no more than one cheap round trip."""
+        ...
+
+
 # --- errors ---------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ else
     echo "test: Go is not installed: the tests against real geth and clef will be skipped" >&2
 fi
 bash scripts/ensure-postgres.sh || echo "test: PostgreSQL unavailable; its tests will be skipped" >&2
+bash scripts/ensure-prometheus.sh || echo "test: Prometheus unavailable; the scrape test will be skipped" >&2
 
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 .venv/bin/ruff check signer backends tests bench conftest.py

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
-from backends.base import Account, Backend
+from backends.base import Account, Backend, Payload, Secret, Signature
 
 log = logging.getLogger("sealward.accounts")
 
@@ -21,9 +22,14 @@ def _url_sort_key(account: Account) -> tuple[str, str]:
     return parts.scheme, account.url[len(parts.scheme) :]
 
 
+# Told of every signature: backend name, seconds taken, the exception when it failed.
+SignObserver = Callable[[str, float, BaseException | None], None]
+
+
 class AccountManager:
-    def __init__(self, backends: Sequence[Backend]) -> None:
+    def __init__(self, backends: Sequence[Backend], observer: SignObserver | None = None) -> None:
         self._backends = list(backends)
+        self.observer = observer
 
     @property
     def backends(self) -> list[Backend]:
@@ -55,6 +61,21 @@ class AccountManager:
                 if account.address.lower() == wanted:
                     return backend, account
         return None
+
+    def sign(
+        self, backend: Backend, account: Account, payload: Payload, credential: Secret | None
+    ) -> Signature:
+        """``backend.sign``, timed for the observer (metrics) when there is one."""
+        if self.observer is None:
+            return backend.sign(account, payload, credential)
+        start = time.perf_counter()
+        try:
+            signature = backend.sign(account, payload, credential)
+        except BaseException as exc:
+            self.observer(backend.name, time.perf_counter() - start, exc)
+            raise
+        self.observer(backend.name, time.perf_counter() - start, None)
+        return signature
 
     def check_no_duplicates(self) -> None:
         """Refuse the same address in two backends: which key would sign would be ambiguous."""

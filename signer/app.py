@@ -102,17 +102,33 @@ class StartupError(Exception):
 class App:
     def __init__(self, config: Config, ui: UI | None = None) -> None:
         self.config = config
+        self.metrics: Any = None  # signer.ops.metrics.Metrics with --metrics (prometheus_client is lazy)
+        self.dispatcher = Dispatcher()
+        if config.metrics:
+            from signer.ops.instruments import MeteredDispatcher
+            from signer.ops.metrics import Metrics
+
+            self.metrics = Metrics()
+            self.dispatcher = MeteredDispatcher(self.metrics)
         self.stdio: Any = None
         self.base_ui: UI = ui or self._make_ui()
+        if self.metrics is not None:
+            from signer.ops.instruments import MeteredUI
+
+            self.base_ui = MeteredUI(self.base_ui, self.metrics)
         self.ui: UI = self.base_ui
         self.vault: Any = None
-        self.rule_engine: Any = None
+        self.live_rules: Any = None  # signer.ops.live_rules.LiveRules while attested rules run
         self.accounts = AccountManager([])
+        self.external: ExternalAPI | None = None
         self.api: ExternalAPIProtocol | None = None
         self.audit: AuditLog | None = None
+        self.seal_guard: Any = None
         self.servers: list[Any] = []
-        self.dispatcher = Dispatcher()
+        self.startup_info: StartupInfo | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._reload_pending = False
 
     def _make_ui(self) -> UI:
         if self.config.stdio_ui:
@@ -129,34 +145,43 @@ class App:
     def build(self) -> None:
         cfg = self.config
         self.vault = open_vault(cfg, self.base_ui)
+        if self.metrics is not None:
+            self.metrics.vault_unlocked.set(0 if self.vault is None else 1)
         source = attested_rules(cfg, self.vault)
         if source is not None:
-            from signer.approval.rules import RuleEngine, RulesetUI
+            from signer.approval.rules import RulesetUI
+            from signer.ops.live_rules import LiveRules
 
-            self.rule_engine = RuleEngine(source, self.vault.jsstorage, timeout=cfg.rules_timeout)
-            self.ui = RulesetUI(self.base_ui, self.rule_engine)
+            self.live_rules = LiveRules(self._rule_engine(source), self.vault.ruleset_hash(), self.metrics)
+            self.ui = RulesetUI(self.base_ui, self.live_rules)
             log.info("Rule engine configured file=%s", cfg.rules)
         log.info(
             "Starting signer chainid=%s keystore=%s light-kdf=%s advanced=%s",
             cfg.chain_id, cfg.keystore, cfg.light_kdf, cfg.advanced,
         )  # fmt: skip
-        self.accounts = AccountManager(make_backends(cfg))
+        observer = None
+        if self.metrics is not None:
+            from signer.ops.instruments import sign_observer
+
+            observer = sign_observer(self.metrics)
+        self.accounts = AccountManager(make_backends(cfg), observer)
         self.accounts.check_no_duplicates()
         self._warn_about_duplicate_key_files()
+        self.seal_guard = self._seal_guard()
         api = ExternalAPI(
             self.accounts,
             self.ui,
             cfg.chain_id,
             credentials=self.vault.credentials if self.vault is not None else None,
             advanced=cfg.advanced,
-            seal_guard=self._seal_guard(),
+            seal_guard=self.seal_guard,
             extensions=self._extensions(),
         )
         if cfg.advanced:
             log.info("Sealward is in advanced mode: will warn instead of reject")
-        self.api = api
+        self.external = self.api = api
         if cfg.auditlog:
-            self.audit = AuditLog(cfg.auditlog)
+            self.audit = self._audit_log()
             api.audit = self.audit
             self.audit.event("Configured", ("audit log", cfg.auditlog))
             self.api = AuditedAPI(api, self.audit)
@@ -194,12 +219,38 @@ class App:
             instance = load_instance_id(cfg.configdir, cfg.seal_guard_instance)
         except (ValueError, OSError) as exc:
             raise StartupError(f"seal guard: {exc}") from exc
-        guard = open_guard(cfg.guard_location, cfg.seal_guard, instance=instance, limits=limits)
+        guard: Any = open_guard(cfg.guard_location, cfg.seal_guard, instance=instance, limits=limits)
         log.info(
             "Seal guard enabled mode=%s instance=%s max-future=%ds clock-slack=%ds",
             cfg.seal_guard, instance, limits.max_future, limits.clock_slack,
         )  # fmt: skip
+        if self.metrics is not None:
+            from signer.ops.instruments import MeteredSealGuard
+
+            guard = MeteredSealGuard(guard, self.metrics)
+            guard.seed(cfg.chain_id, [a.address for a in self.accounts.accounts()])
         return guard
+
+    def _rule_engine(self, source: str) -> Any:
+        from signer.approval.rules import RuleEngine
+
+        on_event = None
+        if self.metrics is not None:
+            from signer.ops.instruments import rule_events
+
+            on_event = rule_events(self.metrics)
+        return RuleEngine(source, self.vault.jsstorage, timeout=self.config.rules_timeout, on_event=on_event)
+
+    def _audit_log(self) -> AuditLog:
+        on_event = None
+        if self.metrics is not None:
+            from signer.ops.instruments import audit_events
+
+            on_event = audit_events(self.metrics)
+        cfg = self.config
+        return AuditLog(
+            cfg.auditlog, max_value=cfg.auditlog_maxvalue, required=cfg.auditlog_required, on_event=on_event
+        )
 
     def _extensions(self) -> Any:
         from signer.api.extensions import Extensions
@@ -231,28 +282,87 @@ class App:
                 raise StartupError(f"Could not start IPC api: {exc}") from exc
             self.servers.append(ipc)
             info.extapi_ipc = str(ipc.path)
+        if cfg.metrics:
+            self._start_metrics()
+        self.startup_info = info
         self.ui.on_signer_startup(info)
         return info
+
+    def _start_metrics(self) -> None:
+        from signer.ops.endpoint import OpsEndpoint
+
+        endpoint = OpsEndpoint(
+            self.config.metrics_addr, self.config.metrics_port, self.metrics, self.readiness()
+        )
+        try:
+            endpoint.start()
+        except OSError as exc:
+            raise StartupError(f"Could not start the metrics endpoint: {exc}") from exc
+        self.servers.append(endpoint)
+
+    def readiness(self) -> Any:
+        """What /readyz checks (signer/ops/checks.py), cached and bounded (signer/ops/readiness.py)."""
+        from signer.ops.checks import readiness_of
+
+        return readiness_of(self, self.metrics)
+
+    # --- running ----------------------------------------------------------------------------------
 
     def wait(self) -> None:
         def stop(signum: int, _frame: object) -> None:
             log.info("Exiting... signal=%s", signal.Signals(signum).name)
             self._stop.set()
+            self._wake.set()
+
+        def hangup(_signum: int, _frame: object) -> None:
+            self._reload_pending = True
+            self._wake.set()
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        while not self._stop.wait(0.5):
-            pass
+        signal.signal(signal.SIGHUP, hangup)
+        while not self._stop.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
+            if self._reload_pending and not self._stop.is_set():
+                self._reload_pending = False
+                self.reload()
+
+    def reload(self) -> None:
+        """SIGHUP: reopen the audit log (after logrotate) and read the rule file again."""
+        log.info("Reloading signal=SIGHUP")
+        if self.audit is not None:
+            self.audit.reopen()
+        if self.config.rules is None or self.external is None:
+            return
+        from signer.approval.rules import RulesetUI
+        from signer.ops.reload import RulesReload
+
+        before = self.live_rules
+        reload = RulesReload(self.config.rules, self.vault, self._rule_engine, self.audit, self.metrics)
+        outcome, self.live_rules = reload.run(before)
+        if outcome != "applied" or self.live_rules is None:
+            return
+        if before is None:  # rules attested since the start: they now come before the UI
+            self.ui = RulesetUI(self.base_ui, self.live_rules)
+            self.external.ui = self.ui
+        if self.startup_info is not None:  # new rules start as if the signer had started with them
+            try:
+                self.live_rules.call("OnSignerStartup", self.startup_info.to_json())
+            except Exception as exc:
+                log.info("error occurred during execution: %s", exc)
 
     def close(self) -> None:
         for server in reversed(self.servers):
             server.close()
         self.servers.clear()
-        if self.rule_engine is not None:
-            self.rule_engine.close()
+        if self.live_rules is not None:
+            self.live_rules.close()
         self.accounts.close()
         if self.audit is not None:
+            seq, digest = self.audit.head
             self.audit.close()
+            log.info("Audit log closed file=%s seq=%d hash=%s", self.config.auditlog, seq, digest)
 
 
 def run_daemon(config: Config) -> int:

@@ -49,6 +49,13 @@ class Config:
     seal_guard_clock_slack: int = 10
     seal_guard_instance: str | None = None  # None: <configdir>/sealguard-instance
     guard_db: str | None = None
+    # Operations (docs/operations.md): geth's metrics and log flags, the audit log's bounds.
+    metrics: bool = False
+    metrics_addr: str = "127.0.0.1"
+    metrics_port: int = 6060
+    log_format: str = "terminal"
+    auditlog_maxvalue: int = 4096
+    auditlog_required: bool = False
 
     @property
     def masterseed_path(self) -> Path:

@@ -13,6 +13,7 @@ Exception tree::
     ├── VaultError                   master seed and encrypted stores
     ├── RulesError                   the JavaScript rule engine
     ├── SealGuardError               a clique seal refused by the double-seal guard
+    ├── AuditUnavailable             no audit record could be written (--auditlog.required)
     └── RpcError                     envelope-level errors with their own codes
         ├── ParseError               -32700
         ├── InvalidRequest           -32600
@@ -84,6 +85,13 @@ class RulesError(SignerError):
 
 class SealGuardError(SignerError):
     pass
+
+
+class AuditUnavailable(SignerError):
+    """The audit log cannot be written and the operator chose "no audit, no signature"."""
+
+    def __init__(self, message: str = "audit log unavailable") -> None:
+        super().__init__(message)
 
 
 class RpcError(SignerError):

@@ -1,4 +1,6 @@
-"""Logging in geth's terminal format: ``INFO [11-21|22:57:01.123] Message   key=value``.
+"""Logging in geth's terminal format: ``INFO [11-21|22:57:01.123] Message   key=value``, or with
+``--log.format json`` one JSON object per line, as geth writes them:
+``{"t":"2026-11-21T22:57:01.123+01:00","lvl":"info","msg":"Message","key":"value"}``.
 
 Messages are written as ``"Event name key=%s"``; nothing that could hold a secret is ever passed
 to a logger (passwords, PINs and seeds are Secret objects whose str is ``Secret(***)``).
@@ -6,10 +8,14 @@ to a logger (passwords, PINs and seeds are Secret objects whose str is ``Secret(
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sys
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
+
+LOG_FORMATS = ("terminal", "json")
 
 # clef's --loglevel: 0=crit 1=error 2=warn 3=info 4=debug 5=trace
 GETH_LEVELS = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.DEBUG}
@@ -37,10 +43,46 @@ class GethFormatter(logging.Formatter):
         return line
 
 
-def configure(level: int = 3, stream: TextIO | None = None) -> None:
+# "Title words key=%s other=%d": the keys of a message, each followed by exactly one placeholder.
+# A unit may follow the placeholder ("duration=%.3fs").
+_PAIR = re.compile(r" ([A-Za-z][\w.-]*)=(%[-#0 +]*\d*(?:\.\d+)?[sdrfgx])([A-Za-z]*)(?= |$)")
+
+
+class JsonFormatter(logging.Formatter):
+    """geth's JSON handler: t, lvl, msg, then the message's own keys with their values."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
+        entry: dict[str, Any] = {"t": when, "lvl": _NAMES.get(record.levelno, record.levelname).lower()}
+        entry.update(_split(record))
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _split(record: logging.LogRecord) -> dict[str, Any]:
+    """{"msg": title, key: value, ...} when the format string is "Title k=%s ...", else the text."""
+    text = record.msg if isinstance(record.msg, str) else str(record.msg)
+    args = record.args if isinstance(record.args, tuple) else ()
+    pairs = list(_PAIR.finditer(text))
+    title = text[: pairs[0].start()] if pairs else text
+    rebuilt = title + "".join(m.group(0) for m in pairs)
+    placeholders = text.count("%") - 2 * text.count("%%")
+    if not pairs or rebuilt != text or "%" in title or placeholders != len(pairs) or len(args) != len(pairs):
+        return {"msg": record.getMessage()}
+    fields: dict[str, Any] = {"msg": title}
+    for match, value in zip(pairs, args, strict=True):
+        simple = (
+            isinstance(value, (bool, int, float)) and match.group(2) in ("%s", "%d") and not match.group(3)
+        )
+        fields[match.group(1)] = value if simple else match.group(2) % (value,) + match.group(3)
+    return fields
+
+
+def configure(level: int = 3, stream: TextIO | None = None, fmt: str = "terminal") -> None:
     """Send sealward's logs to ``stream`` (stdout by default; stderr when stdout is the UI channel)."""
     handler = logging.StreamHandler(stream or sys.stdout)
-    handler.setFormatter(GethFormatter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else GethFormatter())
     # Modules log under "sealward.*" or under their module name ("signer.*", "backends.*").
     for name in ("sealward", "signer", "backends"):
         logger = logging.getLogger(name)

@@ -69,6 +69,12 @@ class KeystoreBackend:
 
     # --- signing ----------------------------------------------------------------------------------
 
+    def check(self) -> None:
+        """The keystore folder can be read (a missing folder just holds no accounts yet)."""
+        folder = self.directory
+        if folder.exists() and not (folder.is_dir() and os.access(folder, os.R_OK | os.X_OK)):
+            raise KeystoreIOError(f"the keystore {folder} is not a readable folder")
+
     def credential_need(self, account: Account, purpose: str) -> CredentialNeed:
         self.path_of(account)  # an unknown account is refused before anyone is asked for a password
         address = to_checksum_address(account.address)

@@ -95,6 +95,16 @@ class LedgerBackend:
     def credential_need(self, account: Account, purpose: str) -> CredentialNeed | None:
         return None  # the PIN is entered on the device itself
 
+    def check(self) -> None:
+        """A Ledger with the Ethereum app open is connected (probed at most every probe interval)."""
+        self._devices.refresh()
+        if self._devices.sessions():
+            return
+        problems = self._devices.problems()
+        if problems:
+            raise type(problems[0])(str(problems[0]))
+        raise DeviceUnavailable("no Ledger is connected")
+
     def sign(self, account: Account, payload: Payload, credential: Secret | None) -> Signature:
         session, path = self._devices.resolve(account.address, account.url)
         if isinstance(payload, DigestPayload):

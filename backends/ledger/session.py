@@ -146,6 +146,10 @@ class Devices:
             raise DeviceUnavailable(f"the Ledger {device_id} holding {address} is not connected")
         raise UnknownKey(f"no connected Ledger holds {address} on the derived paths")
 
+    def problems(self) -> list[DeviceError]:
+        """Why the connected devices cannot sign now (locked, another app open, ...)."""
+        return [s.problem for s in list(self._sessions.values()) if s.problem is not None]
+
     def accounts(self, backend_name: str) -> list[Account]:
         listed: list[Account] = []
         seen: set[str] = set()

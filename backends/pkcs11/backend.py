@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import pkcs11
@@ -20,6 +21,7 @@ from backends.base import (
     AccountExists,
     CredentialNeed,
     CredentialRequired,
+    DeviceUnavailable,
     Payload,
     Secret,
     Signature,
@@ -36,6 +38,9 @@ from backends.secp256k1 import address_of_private_key, signature_from_raw, verif
 
 log = logging.getLogger(__name__)
 _KEY_FLAGS = ("sensitive", "extractable", "always_sensitive", "never_extractable", "local")
+# Many modules (SoftHSM among them) see a token put back only after C_Initialize again; a
+# rescan drops every session of the module, so it is done at most this often.
+RESCAN_INTERVAL = 5.0
 
 
 class Pkcs11Backend:
@@ -48,6 +53,7 @@ class Pkcs11Backend:
             self._tokens[label] = acquire(self._module, label)
         self._refs: dict[tuple[str, bytes | str], KeyRef] = {}  # (token, id or label) -> key pair
         self._refs_lock = threading.Lock()
+        self._next_rescan = 0.0
 
     @property
     def locking(self) -> str:
@@ -121,9 +127,55 @@ class Pkcs11Backend:
         elif not token.logged_in:
             raise CredentialRequired(f"PKCS#11 token {token.label} needs its PIN")
 
+    # --- health -----------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Every configured token answers; an absent one makes the module rescan (rate-limited),
+        so a token that is back is found without a restart."""
+        for token in list(self._tokens.values()):
+            try:
+                token.check()
+            except DeviceUnavailable:
+                if not self._rescan():
+                    raise
+                token.check()
+
+    def _rescan(self) -> bool:
+        """Initialise the module again to find tokens that came back; False when one was just done."""
+        with self._refs_lock:
+            now = time.monotonic()
+            if now < self._next_rescan:
+                return False
+            self._next_rescan = now + RESCAN_INTERVAL
+        log.warning("PKCS#11 token missing, rescanning module=%s", self._module.path)
+        self._module.reinitialize()
+        return True
+
     # --- signing ----------------------------------------------------------------------------
 
     def sign(self, account: Account, payload: Payload, credential: Secret | None) -> Signature:
+        try:
+            return self._sign(account, payload, credential)
+        except (DeviceUnavailable, UnknownKey):
+            if not self._token_came_back(account):
+                raise
+            return self._sign(account, payload, credential)
+
+    def _token_came_back(self, account: Account) -> bool:
+        """After a failure: True when the account's token did not answer and a rescan was made."""
+        try:
+            token = self._tokens.get(parse(account.url).token or "")
+        except Pkcs11UriError:
+            return False
+        if token is None:
+            return False
+        try:
+            token.check()
+            return False  # the token answers: the failure was about something else
+        except DeviceUnavailable:
+            return self._rescan()
+
+    def _sign(self, account: Account, payload: Payload, credential: Secret | None) -> Signature:
         digest = getattr(payload, "digest", None)
         if not isinstance(digest, bytes) or len(digest) != 32:
             raise UnsupportedPayload("a PKCS#11 key signs 32-byte digests only")

@@ -110,6 +110,21 @@ class TokenSession:
             self._master, self._pin = None, None
             self._login_epoch += 1
 
+    def check(self) -> None:
+        """One cheap call (C_GetTokenInfo on the token's slot); DeviceUnavailable when it fails."""
+        with self._lock:
+            self._check_generation()
+            token = self._find_token()
+        try:
+            with self.module.calls():
+                token.slot.get_token()
+        except pkcs11.PKCS11Error as exc:
+            with self._lock:
+                self._token = None  # look the token up again next time: its slot may change
+            raise DeviceUnavailable(
+                f"PKCS#11 token {self.label} does not answer: {type(exc).__name__}"
+            ) from exc
+
     # --- work -------------------------------------------------------------------------------
 
     def run(self, fn: Callable[[Worker], T], *, needs_login: bool) -> T:

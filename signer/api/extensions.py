@@ -104,7 +104,7 @@ class Extensions:
         payload = prepare_transaction(approved, api.chain_id)
         credential = credential_for(backend, account, "tx", api.credentials, api.ui)
         try:
-            signature = backend.sign(account, payload, credential)
+            signature = api.accounts.sign(backend, account, payload, credential)
         except Exception as exc:
             api.ui.show_error(error_message(exc))
             raise

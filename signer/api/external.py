@@ -106,7 +106,7 @@ class ExternalAPI:
             raise UnknownAccount()
         backend, account = found
         credential = credential_for(backend, account, "data", self.credentials, self.ui)
-        signature = backend.sign(account, plan.payload, credential)
+        signature = self.accounts.sign(backend, account, plan.payload, credential)
         if plan.clique_number is not None and self.seal_guard is not None:
             # Durable before the signature leaves the process: a crash after this line only
             # loses a seal nobody received.

@@ -64,9 +64,9 @@ def cli(ctx: click.Context, /, **_: Any) -> None:
 
 
 def _register() -> None:
-    from signer.cli import accounts, tools, vault
+    from signer.cli import accounts, ops, tools, vault
 
-    for module in (accounts, vault, tools):
+    for module in (accounts, vault, tools, ops):
         for command in module.COMMANDS:
             cli.add_command(command)
     from signer.tools.demo import demo

@@ -38,7 +38,7 @@ class Fatal(click.ClickException):
 
 def initialize(cfg: Config, terminal: Terminal) -> None:
     """clef's initialization step (§1.5): logging, then the boot warning and its confirmation."""
-    logs.configure(cfg.loglevel, sys.stderr if cfg.stdio_ui else sys.stdout)
+    logs.configure(cfg.loglevel, sys.stderr if cfg.stdio_ui else sys.stdout, cfg.log_format)
     if cfg.suppress_bootwarn:
         return
     if cfg.stdio_ui:

@@ -37,7 +37,16 @@ _KEYS: dict[str, tuple[str, str, type]] = {
     "seal-guard-clock-slack": ("seal_guard_clock_slack", "seal_guard_clock_slack", int),
     "seal-guard-instance": ("seal_guard_instance", "seal_guard_instance", str),
     "guard-db": ("guard_db", "guard_db", str),
+    "metrics": ("metrics", "metrics", bool),
+    "metrics.enabled": ("metrics", "metrics", bool),
+    "metrics.addr": ("metrics_addr", "metrics_addr", str),
+    "metrics.port": ("metrics_port", "metrics_port", int),
+    "log.format": ("log_format", "log_format", str),
+    "auditlog.maxvalue": ("auditlog_maxvalue", "auditlog_maxvalue", int),
+    "auditlog.required": ("auditlog_required", "auditlog_required", bool),
 }
+# Settings with a fixed set of values, checked like their flags.
+_CHOICES = {"log.format": ("terminal", "json")}
 _PATHS = {"keystore", "ipc_path", "rules", "master_password_file"}
 
 
@@ -75,4 +84,6 @@ def apply_config_file(cfg: Config, explicit: dict[str, Any]) -> None:
             value = [value]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise click.ClickException(f"{path}: {key} must be a {kind.__name__}")
+        if key in _CHOICES and value not in _CHOICES[key]:
+            raise click.ClickException(f"{path}: {key} must be one of {', '.join(_CHOICES[key])}")
         setattr(cfg, attr, Path(str(value)).expanduser() if attr in _PATHS else value)

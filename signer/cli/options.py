@@ -47,6 +47,12 @@ GLOBAL_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
     (("--seal-guard-instance",), "seal_guard_instance", {"help": "This signer's id in a shared guard [<configdir>/sealguard-instance]"}),
     (("--seal-guard-resubmits",), "seal_guard_resubmits", {"type": int, "hidden": True}),
     (("--guard-db",), "guard_db", {"help": "Seal guard database: a path or postgresql://… [<configdir>/sealguard.db]"}),
+    (("--metrics",), "metrics", {"is_flag": True, "default": None, "help": "Serve /metrics, /healthz and /readyz"}),
+    (("--metrics.addr", "metrics_addr"), "metrics_addr", {"help": "Metrics listening interface [127.0.0.1]"}),
+    (("--metrics.port", "metrics_port"), "metrics_port", {"type": click.IntRange(0, 65535), "help": "Metrics listening port [6060]"}),
+    (("--log.format", "log_format"), "log_format", {"type": click.Choice(["terminal", "json"]), "help": "Log format [terminal]"}),
+    (("--auditlog.maxvalue", "auditlog_maxvalue"), "auditlog_maxvalue", {"type": click.IntRange(128), "help": "Longer audit values are logged as sha256 and length [4096]"}),
+    (("--auditlog.required", "auditlog_required"), "auditlog_required", {"is_flag": True, "default": None, "help": "No audit, no signature: refuse requests the audit log cannot record"}),
     (("--pcscdpath",), "pcscdpath", {"hidden": True}),
 ]  # fmt: skip
 
@@ -120,6 +126,12 @@ def build_config(ctx: click.Context) -> Config:
     cfg.seal_guard_clock_slack = v.get("seal_guard_clock_slack", 10)
     cfg.seal_guard_instance = v.get("seal_guard_instance")
     cfg.guard_db = v.get("guard_db")
+    cfg.metrics = bool(v.get("metrics"))
+    cfg.metrics_addr = v.get("metrics_addr", "127.0.0.1")
+    cfg.metrics_port = v.get("metrics_port", 6060)
+    cfg.log_format = v.get("log_format", "terminal")
+    cfg.auditlog_maxvalue = v.get("auditlog_maxvalue", 4096)
+    cfg.auditlog_required = bool(v.get("auditlog_required"))
     _apply_config_file(cfg, v)
     return cfg
 

@@ -59,13 +59,20 @@ class RuleEngine:
         on_console: Callable[[str], None] = print_console,
         address_space: int = DEFAULT_ADDRESS_SPACE,
         workers: int = DEFAULT_WORKERS,
+        on_event: Callable[[str], None] | None = None,
     ) -> None:
         self.source = source
         self.storage = ClefStorage(storage)
         self.timeout = timeout
         self.on_console = on_console
+        # Told "timeout" and "worker_restart" as they happen (the metrics count them).
+        self._on_event = on_event or (lambda _event: None)
         self._storage_lock = threading.Lock()
-        self._pool = WorkerPool(lambda: WorkerProcess(source, address_space), workers)
+        self._pool = WorkerPool(
+            lambda: WorkerProcess(source, address_space),
+            workers,
+            on_replace=lambda: self._on_event("worker_restart"),
+        )
 
     def call(self, function: str, argument: dict[str, Any]) -> str:
         if not FUNCTION_NAME.fullmatch(function):
@@ -99,6 +106,7 @@ class RuleEngine:
             while True:
                 message = worker.receive(deadline)
                 if message is None:
+                    self._on_event("timeout")
                     log.warning(
                         "rule %s timed out after %ss; restarting the rule engine worker",
                         function,

@@ -24,10 +24,13 @@ log = logging.getLogger(__name__)
 class WorkerPool:
     """``size`` worker slots; a slot is borrowed by one call, or idle, or being replaced."""
 
-    def __init__(self, spawn: Callable[[], WorkerProcess], size: int) -> None:
+    def __init__(
+        self, spawn: Callable[[], WorkerProcess], size: int, on_replace: Callable[[], None] | None = None
+    ) -> None:
         if size < 1:
             raise ValueError("a rule engine needs at least one worker")
         self._spawn = spawn
+        self._on_replace = on_replace or (lambda: None)
         self._cond = threading.Condition()
         self._closed = False
         self._waiting = 0  # callers blocked in _take
@@ -121,6 +124,7 @@ class WorkerPool:
             old.kill()
         # The new worker initialises while the caller falls back to the next UI.
         self._workers[slot] = worker = self._start()
+        self._on_replace()
         return worker
 
     def _start(self) -> WorkerProcess | None:

@@ -9,8 +9,8 @@ falls through to the next UI, so a broken rule can never approve by accident.
 from __future__ import annotations
 
 import logging
+from typing import Any, Protocol
 
-from signer.approval.rules.engine import RuleEngine
 from signer.approval.ui import UI
 from signer.errors import RulesError
 from signer.types import (
@@ -30,10 +30,16 @@ APPROVE = "Approve"
 REJECT = "Reject"
 
 
+class RuleCaller(Protocol):
+    """What RulesetUI needs of the rules: a ``RuleEngine``, or a wrapper around one."""
+
+    def call(self, function: str, argument: dict[str, Any]) -> str: ...
+
+
 class RulesetUI:
     """A ``UI`` that consults the rules first and delegates to ``next`` as clef does."""
 
-    def __init__(self, next: UI, engine: RuleEngine) -> None:
+    def __init__(self, next: UI, engine: RuleCaller) -> None:
         self.next = next
         self.engine = engine
 
