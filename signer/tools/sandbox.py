@@ -77,8 +77,9 @@ class Sandbox:
         self.password_file.chmod(0o600)
         self.run("sealward init (master seed, light KDF)", [*self.common, "--lightkdf", "init"])
 
-    def softhsm_key(self, token: str = "sealward") -> str:
-        """Create a token, keep its PIN in the vault, generate a key on it; return the address."""
+    def softhsm_key(self, token: str = "sealward", private_key: str | None = None) -> str:
+        """Create a token, keep its PIN in the vault, generate a key on it (or import
+        ``private_key``, 64 hex digits, as unextractable); return the address."""
         if not Path(SOFTHSM_MODULE).exists():
             raise SandboxError(
                 f"SoftHSM is not installed ({SOFTHSM_MODULE} missing): apt-get install softhsm2"
@@ -91,9 +92,20 @@ class Sandbox:
         self.backend_flags = ["--keystore", "", "--pkcs11-module", SOFTHSM_MODULE, "--pkcs11-token", token]
         self.run(f"sealward setpw pkcs11:token={token}", [*self.common, "setpw", f"pkcs11:token={token}"],
                  f"{pin}\n{pin}\n")  # fmt: skip
-        out = self.run("sealward newaccount on the token", [*self.common, *self.backend_flags, "newaccount",
-                                                             "--label", "sealer"])  # fmt: skip
-        return next(word for word in out.split() if word.startswith("0x"))
+        flags = [*self.common, *self.backend_flags]
+        if private_key is None:
+            out = self.run("sealward newaccount on the token", [*flags, "newaccount", "--label", "sealer"])
+        else:
+            keyfile = self.work / "import.key"
+            fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private from the start
+            with os.fdopen(fd, "w") as handle:
+                handle.write(private_key)
+            try:
+                out = self.run("sealward importraw into the token",
+                               [*flags, "importraw", str(keyfile), "--label", "sealer"])  # fmt: skip
+            finally:
+                keyfile.unlink()
+        return next(word.rstrip(".,") for word in out.split() if word.startswith("0x"))
 
     def keystore_key(self) -> str:
         """Create a light-KDF keystore account and store its password in the vault."""
@@ -112,12 +124,19 @@ class Sandbox:
         self.run(f"sealward attest {digest[:16]}…", [*self.common, "attest", digest])
         return path
 
-    def start(self, *extra: str, rules: Path | None = None) -> None:
+    def start(self, *extra: str, rules: Path | None = None, log: Path | None = None) -> None:
+        """Start the daemon; its output goes to ``log`` (appended) when given, else to ours."""
         args = [self.sealward, "--suppress-bootwarn", *self.common, *self.backend_flags,
                 "--auditlog", str(self.work / "audit.log"), "--loglevel", "2", *extra]  # fmt: skip
         if rules is not None:
             args += ["--rules", str(rules)]
-        self.daemon = subprocess.Popen(args, stdin=subprocess.DEVNULL, env=self.env)
+        if log is None:
+            self.daemon = subprocess.Popen(args, stdin=subprocess.DEVNULL, env=self.env)
+        else:
+            with open(log, "ab") as out:
+                self.daemon = subprocess.Popen(
+                    args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=self.env
+                )
         deadline = time.monotonic() + 30
         while not socket_accepts(self.socket):
             if self.daemon.poll() is not None or time.monotonic() > deadline:
@@ -132,4 +151,11 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 self.daemon.kill()
                 self.daemon.wait()
+        self.daemon = None
+
+    def kill(self) -> None:
+        """kill -9 the daemon: no shutdown, the socket file stays behind."""
+        if self.daemon is not None and self.daemon.poll() is None:
+            self.daemon.kill()
+            self.daemon.wait()
         self.daemon = None
