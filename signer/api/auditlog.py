@@ -188,9 +188,13 @@ class AuditLog:
         now = time.monotonic()
         if self._lost == 1 or now - self._last_error_log >= _ERROR_LOG_INTERVAL:
             self._last_error_log = now
-            verdict = "refusing to sign" if self.required else "signing goes on without it"
+            signing = "refused" if self.required else "continues-unaudited"
             log.error(
-                "Audit log write failed, %s lost=%d file=%s err=%s", verdict, self._lost, self.path, exc
+                "Audit log write failed signing=%s lost=%d file=%s err=%s",
+                signing,
+                self._lost,
+                self.path,
+                exc,
             )
         if self.required:
             raise AuditUnavailable() from None
