@@ -1,75 +1,132 @@
-"""Generate signer/validation/data/4byte.json from scripts/4byte_signatures.txt.
+"""Build signer/validation/data/4byte.bin from clef's embedded 4-byte database.
 
-Every line must parse with the signer's own selector parser and already be canonical
-(``uint`` written as ``uint256``, no spaces), so what the database says is what the signer will
-verify calldata against. Each key is keccak256(signature)[:4]; two different signatures with the
-same key are an error, not a silent overwrite.
+The source is ``signer/fourbyte/4byte.json`` of the go-ethereum module that shipped clef's last
+release (v1.17.3); ``go mod download -json`` fetches it into the Go module cache and reports
+where it is (or pass ``--source``). Every entry is checked: ``keccak256(signature)[:4]`` must equal
+its key, and the signature must be one line of text. Entries that fail are dropped and counted.
+The output is deterministic for a given source (sorted entries, a dictionary sampled at fixed
+positions, zlib level 9); ``4byte.provenance.json`` records the module, the source file's SHA-256
+and the counts.
 
-    .venv/bin/python scripts/gen_4byte.py            # write the JSON
-    .venv/bin/python scripts/gen_4byte.py --check    # exit 1 if the JSON is stale
+    .venv/bin/python scripts/gen_4byte.py            # write the table and its provenance
+    .venv/bin/python scripts/gen_4byte.py --check    # exit 1 unless the committed table matches
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from signer.validation.calldata import selector_id  # noqa: E402
-from signer.validation.selector import SelectorError, canonical_signature, parse_selector  # noqa: E402
+from signer.codecs.hexutil import keccak256  # noqa: E402
+from signer.validation.packedtable import BLOCK_ENTRIES, PackedSelectorTable, pack  # noqa: E402
 
-SOURCE = ROOT / "scripts" / "4byte_signatures.txt"
-TARGET = ROOT / "signer" / "validation" / "data" / "4byte.json"
-
-
-def read_signatures(path: Path) -> list[str]:
-    signatures = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        text = line.split("#", 1)[0].strip()
-        if not text:
-            continue
-        try:
-            canonical = canonical_signature(parse_selector(text))
-        except SelectorError as exc:
-            raise SystemExit(f"{path.name}:{number}: {exc}") from None
-        if canonical != text:
-            raise SystemExit(f"{path.name}:{number}: not canonical: {text!r} (canonical: {canonical!r})")
-        signatures.append(text)
-    return signatures
+MODULE = "github.com/ethereum/go-ethereum"
+VERSION = "v1.17.3"
+SOURCE_IN_MODULE = "signer/fourbyte/4byte.json"
+DATA = ROOT / "signer" / "validation" / "data"
+TARGET = DATA / "4byte.bin"
+PROVENANCE = DATA / "4byte.provenance.json"
+DICTIONARY_BYTES = 32 * 1024  # deflate's window: the most a preset dictionary can use
 
 
-def build(signatures: list[str]) -> dict[str, str]:
-    table: dict[str, str] = {}
-    for signature in signatures:
-        key = selector_id(signature).hex()
-        if table.get(key, signature) != signature:
-            raise SystemExit(f"selector collision {key}: {table[key]!r} and {signature!r}")
-        table[key] = signature
-    return dict(sorted(table.items()))
+def download_module() -> tuple[Path, dict[str, str]]:
+    """The module's directory in the Go module cache, and what ``go mod download`` says of it."""
+    done = subprocess.run(["go", "mod", "download", "-json", f"{MODULE}@{VERSION}"],
+                          capture_output=True, text=True, check=False, timeout=600)  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"go mod download failed:\n{done.stdout}{done.stderr}")
+    info = json.loads(done.stdout)
+    origin = info.get("Origin") or {}
+    return Path(info["Dir"]), {"sum": info.get("Sum", ""), "commit": origin.get("Hash", "")}
 
 
-def render(table: dict[str, str]) -> str:
-    # One entry per line keeps diffs of the generated file readable.
-    return json.dumps(table, indent=0, sort_keys=True) + "\n"
+def verified(source: dict[str, object]) -> tuple[dict[str, str], list[str]]:
+    """The entries whose signature hashes to their selector; and a note for each dropped one."""
+    kept: dict[str, str] = {}
+    dropped: list[str] = []
+    for key, signature in sorted(source.items()):
+        if not isinstance(signature, str) or "\n" in signature:
+            dropped.append(f"{key}: not a one-line string")
+        elif keccak256(signature.encode("utf-8"))[:4].hex() != key.lower():
+            dropped.append(f"{key}: keccak({signature!r})[:4] is {keccak256(signature.encode())[:4].hex()}")
+        else:
+            kept[key.lower()] = signature
+    return kept, dropped
+
+
+def dictionary(table: dict[str, str]) -> bytes:
+    """Signatures sampled at evenly spaced positions: common names and parameter lists."""
+    signatures = [table[key] for key in sorted(table)]
+    step = max(1, len(signatures) // 1200)
+    return "\n".join(signatures[::step]).encode("utf-8")[-DICTIONARY_BYTES:]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check that the JSON is up to date")
+    parser.add_argument(
+        "--source", type=Path, help=f"a 4byte.json (default: {SOURCE_IN_MODULE} of {VERSION})"
+    )
+    parser.add_argument("--check", action="store_true", help="only check the committed table")
     options = parser.parse_args()
-    text = render(build(read_signatures(SOURCE)))
+    module = {"sum": "", "commit": ""}
+    source_path = options.source
+    if source_path is None:
+        module_dir, module = download_module()
+        source_path = module_dir / SOURCE_IN_MODULE
+    raw = source_path.read_bytes()
+    table, dropped = verified(json.loads(raw))
+    blob = pack(table, dictionary(table))
+    provenance = {
+        "source": f"{MODULE}@{VERSION} {SOURCE_IN_MODULE}",
+        "module_sum": module["sum"],
+        "module_commit": module["commit"],
+        "source_sha256": hashlib.sha256(raw).hexdigest(),
+        "source_entries": len(table) + len(dropped),
+        "entries": len(table),
+        "dropped": len(dropped),
+        "dropped_examples": dropped[:20],
+        "format": f"SW4BYTE1, {BLOCK_ENTRIES} signatures per raw-deflate block, shared 32 KiB dictionary",
+        "sha256": hashlib.sha256(blob).hexdigest(),
+        "bytes": len(blob),
+    }
     if options.check:
-        if not TARGET.is_file() or TARGET.read_text() != text:
-            print(f"{TARGET.relative_to(ROOT)} is stale; run scripts/gen_4byte.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {len(json.loads(text))} selectors to {TARGET.relative_to(ROOT)}")
+        return check(table, blob, provenance)
+    TARGET.write_bytes(blob)
+    PROVENANCE.write_text(json.dumps(provenance, indent=2) + "\n")
+    where = TARGET.relative_to(ROOT)
+    print(f"{len(table)} selectors kept, {len(dropped)} dropped; {len(blob)} bytes in {where}")
+    for note in dropped[:20]:
+        print(f"  dropped {note}")
     return 0
+
+
+def check(table: dict[str, str], blob: bytes, provenance: dict[str, object]) -> int:
+    committed = TARGET.read_bytes()
+    recorded = json.loads(PROVENANCE.read_text())
+    problems = []
+    # Equal bytes mean equal entries; otherwise say whether only the compression differs.
+    if committed != blob:
+        if dict(PackedSelectorTable(committed).items()) != table:
+            problems.append(f"{TARGET.name} does not hold the verified entries of the source")
+        else:
+            problems.append(
+                f"{TARGET.name} holds the right entries but differs from a fresh build (another zlib?)"
+            )
+    for key in ("source_sha256", "entries", "dropped", "sha256"):
+        if recorded.get(key) != provenance[key]:
+            problems.append(
+                f"{PROVENANCE.name}: {key} is {recorded.get(key)!r}, expected {provenance[key]!r}"
+            )
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

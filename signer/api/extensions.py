@@ -50,6 +50,10 @@ class Extensions:
         self.config = config
         # clef reads the 4-byte database at start-up; a corrupt custom file stops the signer there.
         self.fourbyte = FourByteDB.load(config.fourbyte_custom)
+        embeds, locals_ = self.fourbyte.counts()
+        log.info(
+            "Loaded 4byte database embeds=%d locals=%d local=%s", embeds, locals_, config.fourbyte_custom
+        )
 
     def sign_typed_data(
         self, api: ExternalAPI, meta: Metadata, address: MixedcaseAddress, typed_data: Any
