@@ -86,4 +86,6 @@ def apply_config_file(cfg: Config, explicit: dict[str, Any]) -> None:
             raise click.ClickException(f"{path}: {key} must be a {kind.__name__}")
         if key in _CHOICES and value not in _CHOICES[key]:
             raise click.ClickException(f"{path}: {key} must be one of {', '.join(_CHOICES[key])}")
-        setattr(cfg, attr, Path(str(value)).expanduser() if attr in _PATHS else value)
+        if attr == "keystore" and value == "":
+            value = None  # keystore = "" disables keystore accounts, as --keystore "" does
+        setattr(cfg, attr, Path(str(value)).expanduser() if attr in _PATHS and value is not None else value)

@@ -140,6 +140,16 @@ def test_a_real_prometheus_scrapes_the_signer(box: Sandbox, tmp_path: Path) -> N
         assert all(rule["state"] == "inactive" for rule in rules), [
             r["name"] for r in rules if r["state"] != "inactive"
         ]
+        # Every query of the Grafana dashboard is valid PromQL on this server, and most have data.
+        from urllib.parse import quote
+
+        dashboard = json.loads((CONTRIB / "grafana" / "sealward-dashboard.json").read_text())
+        exprs = [t["expr"].replace("$instance", ".*") for p in dashboard["panels"] for t in p["targets"]]
+        for expr in exprs:
+            status, body, _ = http_get(prom_port, f"/api/v1/query?query={quote(expr)}")
+            assert status == 200 and json.loads(body)["status"] == "success", (expr, body)
+        empty = [e for e in exprs if not query(e)]
+        assert len(empty) <= 6, empty  # errors, lost entries, timeouts: none happened
     except BaseException:
         print((tmp_path / "prometheus.log").read_text()[-4000:])
         raise
