@@ -10,6 +10,7 @@
 #   bash scripts/peers.sh                  build what is missing
 #   bash scripts/peers.sh geth@v1.13.15    only that peer
 #   bash scripts/peers.sh --print          only say where each peer is (or that it is missing)
+#   bash scripts/peers.sh --progress ...   also print a line every 50 packages the build compiles
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,12 +24,14 @@ PEERS=(
 MODULE=github.com/ethereum/go-ethereum
 
 print_only=0
+progress=0
 wanted=()
 for arg in "$@"; do
     case $arg in
         --print) print_only=1 ;;
+        --progress) progress=1 ;;
         *@v*) wanted+=("$arg") ;;
-        *) echo "usage: $0 [--print] [NAME@VERSION ...]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--print] [--progress] [NAME@VERSION ...]" >&2; exit 2 ;;
     esac
 done
 
@@ -63,9 +66,14 @@ for entry in "${PEERS[@]}"; do
     started=$SECONDS
     args=(install -trimpath)
     [[ "$flags" != "-" ]] && args+=("$flags")
+    ((progress)) && args+=(-v)  # one line per package compiled: counted below
     # GOTOOLCHAIN=local: build with the Go that is installed, never download another toolchain.
-    if ! GOBIN="$dest.tmp" GOTOOLCHAIN=local CGO_ENABLED=1 go "${args[@]}" "$MODULE/cmd/$name@$version" \
-        >"$dest/build.log" 2>&1; then
+    if ! GOBIN="$dest.tmp" GOTOOLCHAIN=local CGO_ENABLED=1 go "${args[@]}" "$MODULE/cmd/$name@$version" 2>&1 |
+        tee "$dest/build.log" |
+        { if ((progress)); then
+              awk -v what="$name $version" 'NR % 50 == 0 { printf "peers:   %s: %d packages compiled (%ds)\n", what, NR, systime() - start; fflush() }
+                                            BEGIN { start = systime() }'
+          else cat >/dev/null; fi; }; then
         tail -n 25 "$dest/build.log" >&2
         echo "peers: building $name $version failed (full log: $dest/build.log)" >&2
         rm -rf "$dest.tmp"
