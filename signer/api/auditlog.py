@@ -279,6 +279,11 @@ class AuditLog:
     def _close_locked(self) -> None:
         if self._fd < 0:
             return
+        try:
+            with _flocked(self._fd):
+                self._sync_with_file()  # another writer's entries may be the newest: save those
+        except OSError:
+            pass
         self._save_head()
         os.close(self._fd)
         self._fd = -1

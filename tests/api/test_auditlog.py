@@ -122,10 +122,13 @@ def test_a_second_writer_is_chained_onto_not_forked(tmp_path: Path) -> None:
     tool.event("GuardReset", ("height", 5))
     tool.close()
     daemon.event("SignData", ("n", "after the tool"))
-    daemon.close()
+    tool = AuditLog(path, reason="guard-reset")
+    tool.close()
+    daemon.close()  # saves the head the file ends with, not its own older one
+    assert (tmp_path / "audit.log.head").read_text().split()[0] == str(verify([path]).head_seq)
     verdict = verify([path])
     assert verdict.ok, verdict.problem
-    assert verdict.entries == 3 + 2 + 1
+    assert verdict.entries == 3 + 2 + 1 + 1
 
 
 def test_long_values_are_recorded_as_digest_and_length(tmp_path: Path) -> None:
