@@ -29,8 +29,8 @@ P1_COMPLETE, P1_PARTIAL = 0x00, 0x01
 P2_FULL_IMPLEMENTATION = 0x01
 
 CUSTOM, INT, UINT, ADDRESS, BOOL, STRING, FIXED_BYTES, DYN_BYTES = range(8)
-_ARRAY = re.compile(r"^(.*)\[(\d*)\]$")
-_SIZED = re.compile(r"^(int|uint|bytes)(\d+)$")
+_ARRAY = re.compile(r"(.*)\[([0-9]*)\]", re.DOTALL)
+_SIZED = re.compile(r"(int|uint|bytes)([0-9]+)")
 
 
 class Unencodable(ValueError):
@@ -63,7 +63,7 @@ def _text(value: str) -> bytes:
 def _split(type_name: str) -> tuple[str, list[int | None]]:
     """``uint8[2][]`` -> (``uint8``, [2, None]): levels as written, the outermost last."""
     levels: list[int | None] = []
-    while match := _ARRAY.match(type_name):
+    while match := _ARRAY.fullmatch(type_name):
         type_name = match.group(1)
         levels.insert(0, int(match.group(2)) if match.group(2) else None)
     return type_name, levels
@@ -78,7 +78,7 @@ def _kind(types: Mapping[str, Any], base: str) -> tuple[int, int | None]:
         # The app rebuilds type names from (type, size): it would hash "int" as "int256", a
         # different type hash, hence a signature over another digest.
         raise Unencodable(f"the alias {base!r} is hashed differently by the Ledger app")
-    sized = _SIZED.match(base)
+    sized = _SIZED.fullmatch(base)
     if sized:
         bits_or_bytes = int(sized.group(2))
         if sized.group(1) == "bytes" and 1 <= bits_or_bytes <= 32:

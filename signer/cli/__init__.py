@@ -11,7 +11,7 @@ import click
 from backends.base import BackendError
 from signer import __version__
 from signer.cli.common import initialize
-from signer.cli.options import build_config, global_options
+from signer.cli.options import build_config, global_options, warn_about_password_on_command_line
 from signer.errors import SignerError
 
 
@@ -48,6 +48,7 @@ def cli(ctx: click.Context, /, **_: Any) -> None:
 
     cfg = build_config(ctx)
     initialize(cfg, default_terminal())
+    warn_about_password_on_command_line(ctx)
     if ctx.params.get("stdio_ui_test"):
         logging.getLogger("sealward").warning(
             "--stdio-ui-test is accepted for clef compatibility but not run"

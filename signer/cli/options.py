@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -141,3 +142,27 @@ def _apply_config_file(cfg: Config, explicit: dict[str, Any]) -> None:
     from signer.cli.configfile import apply_config_file
 
     apply_config_file(cfg, explicit)
+
+
+def warn_about_password_on_command_line(ctx: click.Context) -> None:
+    """A PostgreSQL password in ``--guard-db`` is readable by every local user through ``ps``;
+    libpq finds it without the URL (PGPASSFILE, a service file, PGPASSWORD): say so at start."""
+    url = ctx.params.get("guard_db")
+    if not url or ctx.get_parameter_source("guard_db") is not click.core.ParameterSource.COMMANDLINE:
+        return
+    from signer.clique.guard.store import is_postgres_url
+
+    if not is_postgres_url(url):
+        return
+    from psycopg import conninfo
+
+    try:
+        has_password = bool(conninfo.conninfo_to_dict(url).get("password"))
+    except Exception:  # an unparsable URL is reported when the guard first connects
+        return
+    if has_password:
+        logging.getLogger("sealward").warning(
+            "The seal guard's PostgreSQL password is on the command line, where every local user "
+            "can read it (ps); use PGPASSFILE, a libpq service file or PGPASSWORD instead "
+            "(docs/seal-guard.md)"
+        )

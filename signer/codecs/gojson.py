@@ -17,7 +17,7 @@ from signer.errors import InvalidParams
 
 T = TypeVar("T")
 
-_HEX = re.compile(r"^[0-9a-fA-F]*$")
+_HEX = re.compile(r"[0-9a-fA-F]*")  # used with fullmatch: "$" would accept a final newline
 
 
 class GoJSONError(InvalidParams):
@@ -97,7 +97,7 @@ def fixed_bytes(value: object, path: str, size: int, gotype: str) -> bytes:
             raise HexError("hex string of odd length")
         if len(digits) != size * 2:
             raise HexError(f"hex string has length {len(digits)}, want {size * 2} for {gotype}")
-        if not _HEX.match(digits):
+        if not _HEX.fullmatch(digits):
             raise HexError("invalid hex string")
         return bytes.fromhex(digits)
 

@@ -9,7 +9,8 @@ from eth_utils.crypto import keccak
 
 from signer.errors import InvalidRequestData
 
-_HEX_DIGITS = re.compile(r"^[0-9a-fA-F]*$")
+# fullmatch, never "$": Python's "$" also matches before a final newline, so "0x1\n" would pass.
+_HEX_DIGITS = re.compile(r"[0-9a-fA-F]*")
 
 
 class HexError(InvalidRequestData):
@@ -37,7 +38,7 @@ def decode_bytes(text: object, *, empty_ok: bool = True) -> bytes:
     digits = text[2:]
     if len(digits) % 2:
         raise HexError("hex string of odd length")
-    if not _HEX_DIGITS.match(digits):
+    if not _HEX_DIGITS.fullmatch(digits):
         raise HexError("invalid hex string")
     return bytes.fromhex(digits)
 
@@ -58,7 +59,7 @@ def decode_quantity(text: object, bits: int = 256) -> int:
         raise HexError("hex number with leading zero digits")
     if len(digits) > bits // 4:
         raise HexError(f"hex number > {bits} bits")
-    if not _HEX_DIGITS.match(digits):
+    if not _HEX_DIGITS.fullmatch(digits):
         raise HexError("invalid hex string")
     return int(digits, 16)
 
@@ -80,7 +81,7 @@ def decode_address(text: object) -> bytes:
     digits = text[2:]
     if len(digits) != 40:
         raise HexError(f"hex string has length {len(digits)}, want 40 for common.Address")
-    if not _HEX_DIGITS.match(digits):
+    if not _HEX_DIGITS.fullmatch(digits):
         raise HexError("invalid hex string")
     return bytes.fromhex(digits)
 

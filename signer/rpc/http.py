@@ -22,7 +22,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from signer.rpc.dispatch import Dispatcher
-from signer.rpc.httpchecks import MAX_BODY_SIZE, CorsPolicy, accepts_gzip, content_type_ok, host_allowed
+from signer.rpc.httpchecks import (
+    MAX_BODY_SIZE,
+    CorsPolicy,
+    accepts_gzip,
+    content_length,
+    content_type_ok,
+    host_allowed,
+)
 from signer.rpc.httpconn import CappedHTTPServer, DeadlineReader, listen_address
 from signer.types import Metadata
 
@@ -65,8 +72,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def handle_expect_100(self) -> bool:
         # Do not invite a body we are going to refuse with 413; answer without reading it.
-        length = self.headers.get("Content-Length", "0")
-        if length.isdigit() and int(length) > MAX_BODY_SIZE:
+        length = content_length(self.headers.get("Content-Length"))
+        if length is not None and length > MAX_BODY_SIZE:
             return True
         return super().handle_expect_100()
 
@@ -85,11 +92,8 @@ class _Handler(BaseHTTPRequestHandler):
             cors = owner.cors.actual(origin)
         if "Transfer-Encoding" in self.headers:
             return self._reject(411, "length required", cors)
-        try:
-            length = int(self.headers.get("Content-Length", "0"))
-            if length < 0:
-                raise ValueError
-        except ValueError:
+        length = content_length(self.headers.get("Content-Length"))
+        if length is None:
             return self._reject(400, "invalid content length", cors)
         if self.command == "GET" and length == 0 and not urlsplit(self.path).query:
             return self._send(200, b"", None, cors)  # health check

@@ -15,7 +15,7 @@ CORS_METHODS = ("POST", "GET")
 CORS_MAX_AGE = "600"
 
 # Header names a preflight may ask for; anything else is not echoed back (no header injection).
-_HEADER_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~, -]*$")
+_HEADER_LIST = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~, -]*")  # fullmatch: "$" accepts a final newline
 
 
 def _strip_port(host: str) -> str:
@@ -42,6 +42,18 @@ def host_allowed(host_header: str, vhosts: Iterable[str]) -> bool:
         pass
     allowed = {v.strip().lower() for v in vhosts}
     return "*" in allowed or host in allowed
+
+
+def content_length(header: str | None) -> int | None:
+    """``Content-Length`` as Go reads it: ASCII digits only, absent = 0; None when invalid.
+
+    Python's ``int`` would also take "+5", "1_0", " 5 " and non-ASCII digits such as "\u0665".
+    """
+    if header is None:
+        return 0
+    if not header or not header.isascii() or not header.isdigit():
+        return None
+    return int(header)
 
 
 def content_type_ok(header: str | None) -> bool:
@@ -100,6 +112,6 @@ class CorsPolicy:
             ("Access-Control-Allow-Methods", ", ".join(CORS_METHODS)),
             ("Access-Control-Max-Age", CORS_MAX_AGE),
         ]
-        if request_headers and _HEADER_LIST.match(request_headers):
+        if request_headers and _HEADER_LIST.fullmatch(request_headers):
             headers.append(("Access-Control-Allow-Headers", request_headers))
         return headers

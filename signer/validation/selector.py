@@ -187,14 +187,14 @@ def _assemble(args: list[Parsed]) -> tuple[ArgSpec, ...]:
     return tuple(specs)
 
 
-_ELEMENTARY = re.compile(r"^([a-zA-Z]+)([0-9]*)((?:\[[0-9]*\])*)$")
+_ELEMENTARY = re.compile(r"([a-zA-Z]+)([0-9]*)((?:\[[0-9]*\])*)")
 _DIMENSION = re.compile(r"\[([0-9]*)\]")
 
 
 def build_type(spec: ArgSpec) -> AbiType:
     """geth's ``abi.NewType`` for the types a selector can name; others are unsupported."""
     unsupported = SelectorError(f"unsupported arg type: {spec.type}")
-    match = _ELEMENTARY.match(spec.type)
+    match = _ELEMENTARY.fullmatch(spec.type)
     if match is None:
         raise unsupported
     base, bits, dims = match.groups()

@@ -21,6 +21,7 @@ Durability: COMMIT returns after the WAL is flushed unless the session has
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from typing import Any
 
@@ -76,7 +77,7 @@ def _record(row: tuple[Any, ...]) -> SealRecord:
 class PostgresStore:
     def __init__(self, url: str) -> None:
         self._url = url
-        password = conninfo.conninfo_to_dict(url).get("password")
+        password = conninfo.conninfo_to_dict(url).get("password") or os.environ.get("PGPASSWORD")
         self._password = str(password) if password else None
         self._location = redact_url(url)
         self._lock = threading.Lock()

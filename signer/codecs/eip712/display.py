@@ -24,7 +24,7 @@ from signer.codecs.hexutil import keccak256
 from signer.types import NameValueType
 
 _HEX_PAIRS = re.compile(rb"(?:[0-9a-fA-F]{2})*")
-_LAST_SUFFIX = re.compile(r"\[[^\[\]]*\]$")
+_LAST_SUFFIX = re.compile(r"\[[^\[\]]*\]\Z")
 
 
 def format_typed_data(td: TypedData) -> list[NameValueType]:
