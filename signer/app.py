@@ -48,6 +48,10 @@ def make_backends(config: Config) -> list[Backend]:
     return backends
 
 
+class StartupError(Exception):
+    """A fatal start-up failure; the CLI prints ``Fatal: <message>``."""
+
+
 def master_password(config: Config, ui: UI) -> Secret:
     if config.master_password_file is not None:
         from signer.vault.passwords import read_password_file
@@ -59,44 +63,63 @@ def master_password(config: Config, ui: UI) -> Secret:
     return Secret(ui.on_input_required(request))
 
 
+def unattended(config: Config) -> bool:
+    """The operator asked for unattended operation: a password file or a rule file was given.
+
+    Then a vault or rules that cannot be loaded stop the start (fail closed): clef would only warn
+    and send every request to a person nobody is watching.
+    """
+    return config.master_password_file is not None or config.rules is not None
+
+
+def _disabled(fatal: bool, message: str, *args: object) -> None:
+    """Log why rules are off, or refuse to start with the same reason when ``fatal``."""
+    if fatal:
+        text = message % args if args else message
+        raise StartupError(f"{text}; refusing to start unattended without them (see docs/vault.md)")
+    log.warning(message, *args)
+
+
 def open_vault(config: Config, ui: UI) -> Any:
-    """The unlocked vault, or None: as in clef, any failure means 'rules disabled' and prompts."""
+    """The unlocked vault, or None: as in clef, a failure means 'rules disabled' and prompts,
+    unless the start is unattended (``unattended``), where it raises StartupError."""
     from signer.vault import Vault, unlock_master_seed
 
+    fatal = unattended(config)
     if not config.masterseed_path.exists():
-        log.warning("Failed to open master, rules disabled err=%s", "no master seed (run 'sealward init')")
+        no_seed = "no master seed (run 'sealward init')"
+        _disabled(fatal, "Failed to open master, rules disabled err=%s", no_seed)
         return None
     try:
         seed = unlock_master_seed(config.masterseed_path, master_password(config, ui))
         return Vault.open(config.configdir, seed)
     except Exception as exc:
-        log.warning("Failed to open master, rules disabled err=%s", exc)
+        _disabled(fatal, "Failed to open master, rules disabled err=%s", exc)
         return None
 
 
 def attested_rules(config: Config, vault: Any) -> str | None:
-    """The rule source when --rules is set and its sha256 matches the attested hash, else None."""
+    """The rule source when --rules is set and its sha256 matches the attested hash, else None.
+
+    With --rules given, every reason not to load them raises StartupError instead.
+    """
     if config.rules is None or vault is None:
         return None
     try:
         source = config.rules.read_bytes()
     except OSError as exc:
-        log.warning("Could not load rules, disabling file=%s err=%s", config.rules, exc)
+        _disabled(True, "Could not load rules file=%s err=%s", config.rules, exc.strerror or exc)
         return None
     actual = hashlib.sha256(source).hexdigest()
     try:
         expected = vault.ruleset_hash()
-    except Exception as exc:  # a damaged config.json counts as "not attested", as in clef
-        log.warning("Could not read the attested rule hash, disabling err=%s", exc)
+    except Exception as exc:
+        _disabled(True, "Could not read the attested rule hash err=%s", exc)
         return None
     if actual != expected:
-        log.warning("Rule hash not attested, disabling hash=%s attested=%s", actual, expected or '""')
+        _disabled(True, "Rule hash not attested hash=%s attested=%s", actual, expected or '""')
         return None
     return source.decode("utf-8", "replace")
-
-
-class StartupError(Exception):
-    """A fatal start-up failure; the CLI prints ``Fatal: <message>``."""
 
 
 class App:

@@ -49,10 +49,11 @@ def read_password_file(path: Path) -> Secret:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise PasswordFileError(f"cannot open password file {path}: {exc.strerror or exc}") from None
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):  # checked before fdopen, which refuses a folder with a raw errno
+        os.close(fd)
+        raise PasswordFileError(f"password file {path} is a folder")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if stat.S_ISDIR(info.st_mode):
-            raise PasswordFileError(f"password file {path} is a folder")
         if os.name != "nt" and info.st_mode & 0o077:
             raise PasswordFileError(
                 f"password file {path} has permissions {stat.S_IMODE(info.st_mode):04o}, open to group "
