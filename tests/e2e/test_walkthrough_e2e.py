@@ -12,7 +12,7 @@ import pytest
 
 from signer.clique.sealing import CliqueChain, make_header, request_payload
 from signer.tools.ipcclient import IpcClient, RpcError
-from signer.tools.sandbox import Sandbox
+from signer.tools.sandbox import Sandbox, SandboxError
 from tests.e2e.clique_check import recover_clique_signer
 
 pytestmark = pytest.mark.e2e
@@ -36,14 +36,15 @@ def test_walkthrough_seals_without_a_prompt(box: Sandbox) -> None:
             chain.seal(_seal(client, address, request_payload(header)))
 
 
-def test_unattested_rules_fall_back_to_manual(box: Sandbox) -> None:
-    address = box.keystore_key()
+def test_unattested_rules_refuse_the_start(box: Sandbox) -> None:
+    """clef would fall back to asking a person; with --rules given, sealward fails closed."""
+    box.keystore_key()
     rules = box.attest()
     rules.write_text(rules.read_text() + "\n// edited after attestation\n")
-    box.start(rules=rules)
-    with IpcClient(box.socket) as client, pytest.raises(RpcError) as info:
-        client.call("account_signData", CLIQUE, address, request_payload(make_header(1, bytes(32))))
-    assert info.value.message == "request denied"  # asked a person; nobody answered on /dev/null
+    with pytest.raises(SandboxError, match="did not start"):
+        box.start(rules=rules)
+    assert box.daemon is not None and box.daemon.wait(10) == 1
+    assert not box.socket.exists()
 
 
 def test_stateful_ruleset_refuses_repeated_and_lower_heights(box: Sandbox) -> None:

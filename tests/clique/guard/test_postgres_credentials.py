@@ -50,7 +50,11 @@ def test_without_any_password_the_guard_refuses(
 
 
 def test_password_file(
-    pg_server: PostgresServer, pg_url: str, no_libpq_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    pg_server: PostgresServer,
+    pg_url: str,
+    no_libpq_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     dbname, url = _without_password(pg_server, pg_url)
     line = f"127.0.0.1:{pg_server.port}:{dbname}:{SUPERUSER}:{pg_server.password}\n"
@@ -60,7 +64,11 @@ def test_password_file(
 
 
 def test_service_file_names_everything(
-    pg_server: PostgresServer, pg_url: str, no_libpq_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    pg_server: PostgresServer,
+    pg_url: str,
+    no_libpq_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     dbname, _ = _without_password(pg_server, pg_url)
     service = (
