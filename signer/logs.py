@@ -4,6 +4,10 @@
 
 Messages are written as ``"Event name key=%s"``; nothing that could hold a secret is ever passed
 to a logger (passwords, PINs and seeds are Secret objects whose str is ``Secret(***)``).
+
+The format string is the signer's own; the arguments may come from a request (a rule's console
+output, an error quoting a field), so each one is escaped whole, newlines included, and the line
+as a whole once more: nothing a caller sends can forge a log line or drive the operator's terminal.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import re
 import sys
 from datetime import datetime
 from typing import Any, TextIO
+
+from signer.escaping import for_terminal, for_terminal_lines
 
 LOG_FORMATS = ("terminal", "json")
 
@@ -27,7 +33,7 @@ class GethFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created).strftime("%m-%d|%H:%M:%S.%f")[:-3]
         level = _NAMES.get(record.levelno, record.levelname)
-        message = record.getMessage()
+        message = for_terminal_lines(_message(record))
         # Split "Title words key=value ..." into the title (padded like geth) and its context.
         words = message.split(" ")
         title_words = []
@@ -41,6 +47,18 @@ class GethFormatter(logging.Formatter):
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
+
+
+def _message(record: logging.LogRecord) -> str:
+    """``record.getMessage()`` with every argument that is not a number escaped on its own."""
+    args = record.args
+    if not isinstance(args, tuple) or not args:
+        return record.getMessage()
+    safe = tuple(a if isinstance(a, (int, float)) else for_terminal(a) for a in args)
+    try:
+        return str(record.msg) % safe
+    except (TypeError, ValueError):  # e.g. %r of an escaped value: fall back, escaped as a whole
+        return record.getMessage()
 
 
 # "Title words key=%s other=%d": the keys of a message, each followed by exactly one placeholder.
@@ -69,13 +87,14 @@ def _split(record: logging.LogRecord) -> dict[str, Any]:
     rebuilt = title + "".join(m.group(0) for m in pairs)
     placeholders = text.count("%") - 2 * text.count("%%")
     if not pairs or rebuilt != text or "%" in title or placeholders != len(pairs) or len(args) != len(pairs):
-        return {"msg": record.getMessage()}
+        return {"msg": for_terminal_lines(_message(record))}
     fields: dict[str, Any] = {"msg": title}
     for match, value in zip(pairs, args, strict=True):
         simple = (
             isinstance(value, (bool, int, float)) and match.group(2) in ("%s", "%d") and not match.group(3)
         )
-        fields[match.group(1)] = value if simple else match.group(2) % (value,) + match.group(3)
+        shown = value if simple else for_terminal(match.group(2) % (value,) + match.group(3))
+        fields[match.group(1)] = shown
     return fields
 
 

@@ -1,4 +1,9 @@
-"""ConsoleUI: clef's command-line approval prompts (clef-compat §3.4). Only "y" approves."""
+"""ConsoleUI: clef's command-line approval prompts (clef-compat §3.4). Only "y" approves.
+
+Everything a request carries goes through ``shown`` (``signer.escaping.for_terminal``) before it
+is composed into a screen, so no caller can move the cursor, clear lines, reorder text with bidi
+controls or forge a line (issue 12, finding 2); the terminal escapes any control that is left.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import logging
 from typing import Any
 
 from signer.approval.terminal import InputClosed, Terminal, default_terminal
+from signer.escaping import for_terminal as shown
+from signer.escaping import for_terminal_lines
 from signer.types import (
     JSON,
     ListRequest,
@@ -18,6 +25,7 @@ from signer.types import (
     SignTxResponse,
     StartupInfo,
     UserInputRequest,
+    ValidationInfo,
 )
 
 log = logging.getLogger("sealward.ui")
@@ -28,12 +36,12 @@ EDITABLE = ("from", "to", "gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerG
 def _go_quote_truncated(value: str, limit: int) -> str:
     text = value.encode()[:limit].decode("utf-8", "ignore")
     quoted = json.dumps(text, ensure_ascii=False)
-    return quoted + ("..." if len(value.encode()) > limit else "")
+    return shown(quoted) + ("..." if len(value.encode()) > limit else "")
 
 
 def metadata_text(meta: Metadata) -> str:
     return (
-        f"Request context:\n\t{meta.remote} -> {meta.scheme} -> {meta.local}\n"
+        f"Request context:\n\t{shown(meta.remote)} -> {shown(meta.scheme)} -> {shown(meta.local)}\n"
         "\nAdditional HTTP header data, provided by the external caller:\n"
         f"\tUser-Agent: {_go_quote_truncated(meta.user_agent, 200)}\n"
         f"\tOrigin: {_go_quote_truncated(meta.origin, 100)}\n"
@@ -45,12 +53,13 @@ def pprint_messages(messages: list[NameValueType], depth: int = 1) -> str:
     out = []
     for m in messages:
         indent = "\u00a0" * (2 * depth)
+        label = f"{indent}{shown(m.name)} [{shown(m.typ)}]: "
         if isinstance(m.value, list) and all(isinstance(v, NameValueType) for v in m.value):
-            out.append(f"{indent}{m.name} [{m.typ}]: \n" + pprint_messages(m.value, depth + 1))
+            out.append(f"{label}\n" + pprint_messages(m.value, depth + 1))
         elif m.value is None:
-            out.append(f"{indent}{m.name} [{m.typ}]: \n")
+            out.append(f"{label}\n")
         else:
-            out.append(f"{indent}{m.name} [{m.typ}]: {json.dumps(str(m.value), ensure_ascii=False)}\n")
+            out.append(f"{label}{shown(json.dumps(str(m.value), ensure_ascii=False))}\n")
     return "".join(out)
 
 
@@ -105,19 +114,18 @@ class ConsoleUI:
             field, sep, value = line.partition("=")
             if not sep or field.strip() not in EDITABLE:
                 self.term.write(
-                    f"not understood: {line!r} (use field=value; fields: {', '.join(EDITABLE)})\n"
+                    f"not understood: {shown(repr(line))} (use field=value; fields: {', '.join(EDITABLE)})\n"
                 )
                 continue
             edited[field.strip()] = value.strip() or None
 
     def approve_sign_data(self, request: SignDataRequest) -> bool:
         with self.term.lock:
-            text = "-------- Sign data request--------------\n" + f"Account:  {request.address}\n"
+            text = "-------- Sign data request--------------\n" + f"Account:  {shown(request.address)}\n"
             if request.call_info:
-                text += "\nValidation messages:\n"
-                text += "".join(f"  * {c.typ} : {c.message}\n" for c in request.call_info) + "\n"
+                text += "\nValidation messages:\n" + validation_text(request.call_info) + "\n"
             text += "messages:\n" + pprint_messages(request.messages)
-            raw = json.dumps(request.raw_data.decode("latin-1"), ensure_ascii=False)
+            raw = shown(json.dumps(request.raw_data.decode("latin-1"), ensure_ascii=False))
             text += f"raw data:  \n\t{raw}\n" + f"data hash:  0x{request.hash.hex()}\n" + RULE
             self.term.write(text + metadata_text(request.meta))
             return self._confirm()
@@ -132,7 +140,8 @@ class ConsoleUI:
                 "You can select which accounts the caller can see\n"
             )
             for account in request.accounts:
-                text += f"  [x] {to_checksum_address(account['address'])}\n    URL: {account['url']}\n"
+                address = shown(to_checksum_address(account["address"]))
+                text += f"  [x] {address}\n    URL: {shown(account['url'])}\n"
             self.term.write(text + RULE + metadata_text(request.meta))
             return request.accounts if self._confirm() else None
 
@@ -148,7 +157,7 @@ class ConsoleUI:
 
     def on_input_required(self, request: UserInputRequest) -> str:
         with self.term.lock:
-            self.term.write(f"## {request.title}\n\n{request.prompt}\n")
+            self.term.write(f"## {shown(request.title)}\n\n{for_terminal_lines(request.prompt)}\n")
             try:
                 if request.is_password:
                     return self.term.read_password("> ")
@@ -158,11 +167,11 @@ class ConsoleUI:
 
     def show_error(self, text: str) -> None:
         with self.term.lock:
-            self.term.write(f"## Error \n{text}\n{RULE}")
+            self.term.write(f"## Error \n{for_terminal_lines(text)}\n{RULE}")
 
     def show_info(self, text: str) -> None:
         with self.term.lock:
-            self.term.write(f"## Info \n{text}\n")
+            self.term.write(f"## Info \n{for_terminal_lines(text)}\n")
 
     def on_approved_tx(self, result: JSON) -> None:
         with self.term.lock:
@@ -171,8 +180,13 @@ class ConsoleUI:
 
     def on_signer_startup(self, info: StartupInfo) -> None:
         with self.term.lock:
-            lines = "".join(f"* {k} : {v}\n" for k, v in info.to_json()["info"].items())
+            lines = "".join(f"* {shown(k)} : {shown(v)}\n" for k, v in info.to_json()["info"].items())
             self.term.write(f"\n------- Signer info -------\n{lines}")
+
+
+def validation_text(messages: list[ValidationInfo]) -> str:
+    """The ``  * TYPE : message`` lines; messages quote decoded calldata, so they are escaped."""
+    return "".join(f"  * {shown(c.typ)} : {shown(c.message)}\n" for c in messages)
 
 
 def _field(tx: JSON, key: str) -> Any:
@@ -188,38 +202,36 @@ def transaction_text(request: SignTxRequest) -> str:
     out = "--------- Transaction request-------------\n"
     to = tx.get("to")
     if to:
-        shown = MixedcaseAddress.parse(to)
-        out += f"to:    {shown.original}\n"
-        if not shown.valid_checksum():
+        recipient = MixedcaseAddress.parse(to)
+        out += f"to:    {shown(recipient.original)}\n"
+        if not recipient.valid_checksum():
             out += "\nWARNING: Invalid checksum on to-address!\n\n"
     else:
         out += "to:    <contact creation>\n"
-    out += f"from:     {tx.get('from')}\n"
+    out += f"from:     {shown(tx.get('from'))}\n"
     value = int(str(tx.get("value") or "0x0"), 16)
     out += f"value:    {value} wei\n"
     if value:
         out += f"          ({value / 10**18} ether)\n"
     gas = int(str(tx.get("gas") or "0x0"), 16)
-    out += f"gas:      {tx.get('gas')} ({gas})\n"
+    out += f"gas:      {shown(tx.get('gas'))} ({gas})\n"
     if _field(tx, "maxFeePerGas") is not None:
         out += f"maxFeePerGas:          {int(str(tx['maxFeePerGas']), 16)} wei\n"
         priority = int(str(tx.get("maxPriorityFeePerGas") or "0x0"), 16)
         out += f"maxPriorityFeePerGas:  {priority} wei\n"
     else:
         out += f"gasprice: {int(str(tx.get('gasPrice') or '0x0'), 16)} wei\n"
-    out += f"nonce:    {tx.get('nonce')} ({int(str(tx.get('nonce') or '0x0'), 16)})\n"
+    out += f"nonce:    {shown(tx.get('nonce'))} ({int(str(tx.get('nonce') or '0x0'), 16)})\n"
     if tx.get("chainId"):
-        out += f"chainid:  {tx['chainId']}\n"
+        out += f"chainid:  {shown(tx['chainId'])}\n"
     for entry in tx.get("accessList") or []:
-        out += f"accesslist {entry.get('address')}: {entry.get('storageKeys')}\n"
+        out += f"accesslist {shown(entry.get('address'))}: {shown(entry.get('storageKeys'))}\n"
     for blob_hash in tx.get("blobVersionedHashes") or []:
-        out += f"blobhash: {blob_hash}\n"
+        out += f"blobhash: {shown(blob_hash)}\n"
     data = tx.get("data") or tx.get("input")
     if data and data != "0x":
-        out += f"data:     {data}\n"
+        out += f"data:     {shown(data)}\n"
     if request.call_info:
-        out += "\nTransaction validation:\n"
-        out += "".join(f"  * {c.typ} : {c.message}\n" for c in request.call_info)
-        out += "\n\n"
+        out += "\nTransaction validation:\n" + validation_text(request.call_info) + "\n\n"
     out += "\n"
     return out

@@ -11,6 +11,8 @@ import sys
 import threading
 from typing import TextIO
 
+from signer.escaping import for_terminal_lines
+
 
 class InputClosed(Exception):
     """Standard input ended: nobody is there to answer."""
@@ -34,7 +36,9 @@ class Terminal:
             return False
 
     def write(self, text: str) -> None:
-        self.stdout.write(text)
+        # The last line of defence: callers escape each request-derived value (for_terminal);
+        # whatever control is still left is shown, never obeyed.
+        self.stdout.write(for_terminal_lines(text))
         self.stdout.flush()
 
     def _line(self) -> str:

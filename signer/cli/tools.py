@@ -12,6 +12,7 @@ import click
 from signer.approval.terminal import default_terminal
 from signer.cli.common import Fatal, initialize
 from signer.cli.options import build_config, global_options, merged
+from signer.escaping import for_terminal_lines
 
 log = logging.getLogger("sealward")
 
@@ -38,7 +39,7 @@ def rules_run(rules_file: str, method: str, request_file: str) -> None:
     except (OSError, json.JSONDecodeError) as exc:
         raise Fatal(f"cannot read request {request_file}: {exc}") from exc
     result = evaluate_offline(Path(rules_file).read_text(), method, request)
-    click.echo(result.format())
+    click.echo(for_terminal_lines(result.format()))  # rule console output may quote the request
 
 
 @click.group("hsm")

@@ -57,8 +57,11 @@ class _Method:
 
 def _log_crash(method: str, exc: BaseException) -> None:
     # The exception's own text is left out on purpose: it may quote the parameters.
+    # The frames are the signer's own code locations; they go into the format string so that their
+    # line breaks are kept (arguments are escaped whole by the log formatter).
     frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
-    log.error("Method handler crashed method=%s err=%s\n%s", method, type(exc).__qualname__, frames)
+    template = "Method handler crashed method=%s err=%s\n" + frames.replace("%", "%%")
+    log.error(template, method, type(exc).__qualname__)
 
 
 class Dispatcher:
