@@ -102,8 +102,9 @@ def ledgereth_transaction(encoded: bytes) -> Any:
                 _access_list(access),
             )
             sedes = objects.Type2Transaction
-    except ValueError as exc:
-        # ledgereth's own limits, e.g. legacy chain ids above 2^32 that the app signs wrongly.
+    except (ValueError, TypeError) as exc:
+        # ledgereth's own limits, e.g. legacy chain ids above 2^32 that the app signs wrongly; the
+        # TypeError is an RLP item of the wrong shape (a list where a number belongs; found by fuzzing).
         raise UnsupportedPayload(f"the Ledger Ethereum app cannot sign this transaction: {exc}") from None
     again = (encoded[:1] if typed else b"") + rlp.encode(tx, sedes)
     if again != encoded:

@@ -1,0 +1,1 @@
+"""Coverage-guided fuzzing (atheris) of every decoder that takes outside bytes; see docs/reliability.md."""
