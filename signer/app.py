@@ -389,6 +389,9 @@ class App:
 
 
 def run_daemon(config: Config) -> int:
+    from signer.procmem import return_large_blocks_to_the_os
+
+    return_large_blocks_to_the_os()  # request buffers leave with their request (issue 12)
     app = App(config)
     try:
         app.build()

@@ -20,7 +20,8 @@ Exception tree::
         ├── MethodNotFound           -32601
         ├── InvalidParams            -32602
         ├── HandlerCrashed           -32603 "method handler crashed"
-        └── RequestTimeout           -32002 "request timed out"
+        ├── RequestTimeout           -32002 "request timed out"
+        └── LimitExceeded            -32005 too many calls or bytes in flight, too many values
 
 Errors from ``backends.base`` are mapped in the same table, so a wrong password, a locked device
 or an unsupported payload reach the caller as a clear -32000 message.
@@ -124,6 +125,10 @@ class RequestTimeout(RpcError):
         super().__init__(message)
 
 
+class LimitExceeded(RpcError):
+    """A transport bound was reached (signer.rpc.limits); -32005 is "limit exceeded" (EIP-1474)."""
+
+
 # The one table. The most specific class wins (checked in MRO order of the raised error).
 GENERIC_ERROR_CODE = -32000
 ERROR_CODES: dict[type[Exception], int] = {
@@ -133,6 +138,7 @@ ERROR_CODES: dict[type[Exception], int] = {
     InvalidParams: -32602,
     HandlerCrashed: -32603,
     RequestTimeout: -32002,
+    LimitExceeded: -32005,
     SignerError: GENERIC_ERROR_CODE,
     backend_errors.BackendError: GENERIC_ERROR_CODE,
 }

@@ -80,7 +80,7 @@ def bind_external_api(dispatcher: Dispatcher, api: ExternalAPIProtocol) -> None:
     def ec_recover(meta: Metadata, data: Any, sig: Any) -> str:
         return api.ec_recover(meta, _argument(0, _bytes, data), _argument(1, _bytes, sig))
 
-    dispatcher.add("account_version", version)
+    dispatcher.add("account_version", version, inline=True)  # geth calls it at start: never queued
     dispatcher.add("account_list", list_accounts)
     dispatcher.add("account_new", new)
     dispatcher.add("account_signData", sign_data, required=3)

@@ -5,6 +5,12 @@ parameters (absent optional ones are None), like geth's reflection-based server 
 pointer parameters are optional. Handlers block (human prompts, scrypt, HSMs), so transports run
 them on a thread pool: ``handle`` waits for the answer (HTTP, with a deadline), ``submit`` calls
 back when it is ready (IPC, where one connection pipelines many requests).
+
+Methods registered ``inline`` (cheap, never blocking: ``account_version``, ``rpc_modules``) run on
+the caller's thread instead, so they are answered even while every pooled call waits for a
+person. A transport asks ``pooled_calls`` how many places a message needs, admits it
+(signer.rpc.admission), and passes the ticket on: each pooled call gives its place back when it
+finishes, cancelled or not.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from signer.errors import (
     HandlerCrashed,
     InvalidParams,
     InvalidRequest,
+    LimitExceeded,
     MethodNotFound,
     ParseError,
     RequestTimeout,
     SignerError,
     error_code,
 )
+from signer.rpc.admission import Ticket
 from signer.rpc.envelope import (
     Response,
     encode,
@@ -53,6 +61,7 @@ class _Method:
     handler: Callable[..., Any]
     required: int
     optional: int
+    inline: bool = False
 
 
 def _log_crash(method: str, exc: BaseException) -> None:
@@ -69,14 +78,53 @@ class Dispatcher:
 
     def __init__(self) -> None:
         self._methods: dict[str, _Method] = {}
-        self.add("rpc_modules", lambda meta: dict(MODULES))
+        self.add("rpc_modules", lambda meta: dict(MODULES), inline=True)
 
-    def add(self, name: str, handler: Callable[..., Any], required: int = 0, optional: int = 0) -> None:
+    def add(
+        self,
+        name: str,
+        handler: Callable[..., Any],
+        required: int = 0,
+        optional: int = 0,
+        *,
+        inline: bool = False,
+    ) -> None:
+        """Register ``name``; ``inline`` only for handlers that return at once and never block."""
         if name in self._methods:
             raise ValueError(f"method {name} is already registered")
         if required < 0 or optional < 0:
             raise ValueError("parameter counts must not be negative")
-        self._methods[name] = _Method(handler, required, optional)
+        self._methods[name] = _Method(handler, required, optional, inline)
+
+    def _inline(self, request: Any) -> bool:
+        if not isinstance(request, dict):
+            return False
+        method = self._methods.get(request.get("method"))  # type: ignore[arg-type]
+        return method is not None and method.inline
+
+    def pooled_calls(self, message: Any) -> int:
+        """How many calls of ``message`` would run on the pool (each needs a place in flight)."""
+        if not isinstance(message, list):
+            return 0 if self._inline(message) else 1
+        if self._check_batch(message) is not None:
+            return 0
+        return sum(1 for request in message if not self._inline(request))
+
+    @staticmethod
+    def refuse(message: Any, exc: LimitExceeded) -> Any | None:
+        """The answer to a message none of whose calls is run: ``exc`` for every request."""
+        if not isinstance(message, list):
+            return None if is_notification(message) else error_response(request_id(message), exc)
+        answers = [error_response(request_id(r), exc) for r in message if not is_notification(r)]
+        return answers or None
+
+    def _pool(
+        self, executor: Executor, request: Any, meta: Metadata, ticket: Ticket | None
+    ) -> Future[Response | None]:
+        future = executor.submit(self.call, request, meta)
+        if ticket is not None:
+            future.add_done_callback(lambda _: ticket.finished())
+        return future
 
     def call(self, request: Any, meta: Metadata) -> Response | None:
         """Run one request object in this thread. Never raises; None for a notification."""
@@ -140,17 +188,19 @@ class Dispatcher:
         *,
         executor: Executor | None = None,
         timeout: float | None = None,
+        ticket: Ticket | None = None,
     ) -> Any | None:
         """Answer one decoded message (request object or batch list); None when nothing is sent.
 
-        With an executor, calls run on it concurrently and, with a timeout, calls still running
-        at the deadline are answered "request timed out" while they go on in the background;
-        calls not yet started are cancelled. Without an executor, calls run here in order.
+        With an executor, pooled calls run on it concurrently and, with a timeout, calls still
+        running at the deadline are answered "request timed out" while they go on in the
+        background; calls not yet started are cancelled. Inline methods, and every call when
+        there is no executor, run here in order.
         """
         if not isinstance(message, list):
-            if executor is None:
+            if executor is None or self._inline(message):
                 return self.call(message, meta)
-            future = executor.submit(self.call, message, meta)
+            future = self._pool(executor, message, meta, ticket)
             try:
                 return future.result(timeout)
             except FutureTimeout:
@@ -161,10 +211,10 @@ class Dispatcher:
         if executor is None:
             answers = [self.call(request, meta) for request in message]
         else:
-            futures = [executor.submit(self.call, request, meta) for request in message]
-            done, _ = wait(futures, timeout)
+            futures = [None if self._inline(r) else self._pool(executor, r, meta, ticket) for r in message]
+            done, _ = wait([f for f in futures if f is not None], timeout)
             answers = [
-                f.result() if f in done else self._timed_out(r, f)
+                self.call(r, meta) if f is None else f.result() if f in done else self._timed_out(r, f)
                 for r, f in zip(message, futures, strict=True)
             ]
         responses = [a for a in answers if a is not None]
@@ -175,13 +225,22 @@ class Dispatcher:
         return None if is_notification(request) else error_response(request_id(request), RequestTimeout())
 
     def submit(
-        self, message: Any, meta: Metadata, executor: Executor, done: Callable[[Any | None], None]
+        self,
+        message: Any,
+        meta: Metadata,
+        executor: Executor,
+        done: Callable[[Any | None], None],
+        ticket: Ticket | None = None,
     ) -> None:
         """Run ``message`` on ``executor`` and call ``done(answer)`` once, from whichever thread
         finishes last. No thread waits for another, so pool workers can never deadlock on a batch.
+        Inline calls run on this thread first.
         """
         if not isinstance(message, list):
-            future = executor.submit(self.call, message, meta)
+            if self._inline(message):
+                done(self.call(message, meta))
+                return
+            future = self._pool(executor, message, meta, ticket)
             future.add_done_callback(lambda f: done(None if f.cancelled() else f.result()))
             return
         rejected = self._check_batch(message)
@@ -190,8 +249,11 @@ class Dispatcher:
             return
         collector = _BatchCollector(len(message), done)
         for index, request in enumerate(message):
-            future = executor.submit(self.call, request, meta)
-            future.add_done_callback(collector.callback(index))
+            if self._inline(request):
+                collector.finish(index, self.call(request, meta))
+            else:
+                future = self._pool(executor, request, meta, ticket)
+                future.add_done_callback(collector.callback(index))
 
     def handle_bytes(
         self,
@@ -200,13 +262,23 @@ class Dispatcher:
         *,
         executor: Executor | None = None,
         timeout: float | None = None,
+        admit: Callable[[int, int], Ticket] | None = None,
+        max_values: int | None = None,
     ) -> bytes | None:
-        """``handle`` for one encoded message, e.g. an HTTP body."""
+        """``handle`` for one encoded message, e.g. an HTTP body. ``admit(calls, size)`` gives
+        the message its places in flight or raises LimitExceeded, answered for every request."""
         try:
-            message = decode_value(data)
-        except ParseError as exc:
+            message = decode_value(data, max_values)
+        except (ParseError, LimitExceeded) as exc:
             return encode(error_response(None, exc))
-        response = self.handle(message, meta, executor=executor, timeout=timeout)
+        ticket = None
+        if admit is not None:
+            try:
+                ticket = admit(self.pooled_calls(message), len(data))
+            except LimitExceeded as exc:
+                refused = self.refuse(message, exc)
+                return None if refused is None else encode(refused)
+        response = self.handle(message, meta, executor=executor, timeout=timeout, ticket=ticket)
         return None if response is None else encode(response)
 
 

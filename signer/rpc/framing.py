@@ -18,9 +18,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from signer.errors import ParseError
+from signer.errors import LimitExceeded, ParseError
+from signer.rpc.limits import DEFAULT_LIMITS
 
-DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+DEFAULT_MAX_MESSAGE_SIZE = DEFAULT_LIMITS.max_message_size
 
 _WHITESPACE = b" \t\r\n"
 _STRUCTURAL = re.compile(rb'["\[\]{}]')
@@ -37,8 +38,19 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def decode_value(data: bytes) -> Any:
-    """Decode exactly one JSON value (surrounding whitespace allowed) or raise ``ParseError``."""
+def count_values(data: bytes) -> int:
+    """An upper bound on the objects, arrays and elements ``data`` decodes to, without decoding.
+
+    Brackets and commas inside strings count too; honest messages are far below the limit.
+    """
+    return data.count(b"{") + data.count(b"[") + data.count(b",")
+
+
+def decode_value(data: bytes, max_values: int | None = None) -> Any:
+    """Decode exactly one JSON value (surrounding whitespace allowed) or raise ``ParseError``;
+    ``LimitExceeded`` before decoding when it could hold more than ``max_values`` values."""
+    if max_values is not None and count_values(data) > max_values:
+        raise LimitExceeded(f"too many values in one message (limit {max_values})")
     try:
         return _DECODER.decode(data.decode("utf-8"))
     except (ValueError, RecursionError):
@@ -48,12 +60,21 @@ def decode_value(data: bytes) -> Any:
 
 
 class StreamDecoder:
-    """Incremental decoder for a stream of JSON values with a per-value size limit."""
+    """Incremental decoder for a stream of JSON values with a per-value size and values limit.
 
-    def __init__(self, max_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+    A value that could decode to more than ``max_values`` values is not decoded: it is yielded as
+    the ``LimitExceeded`` error itself, and the stream stays in sync (its end is known).
+    ``last_size`` is the encoded size of the value yielded last.
+    """
+
+    def __init__(
+        self, max_size: int = DEFAULT_MAX_MESSAGE_SIZE, max_values: int = DEFAULT_LIMITS.max_values
+    ) -> None:
         if max_size <= 0:
             raise ValueError("max_size must be positive")
         self.max_size = max_size
+        self.max_values = max_values
+        self.last_size = 0
         self._buf = bytearray()
         self._started = False  # the buffer starts with the first byte of a pending value
         self._pos = 0  # bytes of the pending value already scanned
@@ -84,11 +105,16 @@ class StreamDecoder:
             del self._buf[:end]
             self._started, self._token, self._in_string = False, False, False
             self._pos = self._depth = 0
+            self.last_size = end
             try:
-                yield decode_value(value)
+                decoded = decode_value(value, self.max_values)
             except ParseError:
                 self._failed = True
                 raise
+            except LimitExceeded as exc:
+                decoded = exc
+            del value
+            yield decoded
 
     @property
     def pending(self) -> int:

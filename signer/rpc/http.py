@@ -21,9 +21,9 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
+from signer.rpc.admission import Admission, ReadBudget, Ticket
 from signer.rpc.dispatch import Dispatcher
 from signer.rpc.httpchecks import (
-    MAX_BODY_SIZE,
     CorsPolicy,
     accepts_gzip,
     content_length,
@@ -31,6 +31,7 @@ from signer.rpc.httpchecks import (
     host_allowed,
 )
 from signer.rpc.httpconn import CappedHTTPServer, DeadlineReader, listen_address
+from signer.rpc.limits import DEFAULT_LIMITS, Limits
 from signer.types import Metadata
 
 log = logging.getLogger("sealward.rpc")
@@ -73,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
     def handle_expect_100(self) -> bool:
         # Do not invite a body we are going to refuse with 413; answer without reading it.
         length = content_length(self.headers.get("Content-Length"))
-        if length is not None and length > MAX_BODY_SIZE:
+        if length is not None and length > self.server.owner.limits.max_message_size:
             return True
         return super().handle_expect_100()
 
@@ -99,10 +100,23 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, b"", None, cors)  # health check
         if self.command in ("PUT", "DELETE"):
             return self._reject(405, "method not allowed", cors)
-        if length > MAX_BODY_SIZE:
-            return self._reject(413, f"content length too large ({length}>{MAX_BODY_SIZE})", cors)
+        limit = owner.limits.max_message_size
+        if length > limit:
+            return self._reject(413, f"content length too large ({length}>{limit})", cors)
         if self.command != "OPTIONS" and not content_type_ok(self.headers.get("Content-Type")):
             return self._reject(415, "invalid content type, only application/json is supported", cors)
+        # Beyond a small allowance the body's bytes come from the transport's read budget, so
+        # many large bodies read at once cannot add up; waiting for it counts in the read deadline.
+        reserved = max(0, length - owner.limits.small_message)
+        if not owner.read_budget.reserve(reserved, self._reader.deadline):
+            return self._reject(503, "server busy reading other requests, try again", cors)
+        try:
+            return self._call(length, cors, reserved)
+        finally:
+            owner.read_budget.release(reserved)
+
+    def _call(self, length: int, cors: Headers, reserved: int) -> None:
+        owner = self.server.owner
         body = self.rfile.read(length)
         if len(body) < length:
             self.close_connection = True  # the client went away mid-body
@@ -110,13 +124,25 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "OPTIONS" and not body:
             return self._send(200, b"", "application/json", cors)
         log.debug("HTTP request method=%s bytes=%d", self.command, length)
+
+        def admit(calls: int, size: int) -> Ticket:
+            return owner.admission.admit(self, calls, size)
+
+        self.server.mark(self.connection, busy=True)
         try:
             reply = owner.dispatcher.handle_bytes(
-                body, self._metadata(), executor=owner.pool, timeout=owner.call_timeout
+                body,
+                self._metadata(),
+                executor=owner.pool,
+                timeout=owner.call_timeout,
+                admit=admit,
+                max_values=owner.limits.max_values,
             )
         except RuntimeError:  # the worker pool is shut down: the server is closing
             self.close_connection = True
             return None
+        finally:
+            self.server.mark(self.connection, busy=False)
         return self._send(200, reply or b"", "application/json", cors)
 
     # geth's handler takes every method and decides by the rules above.
@@ -177,13 +203,12 @@ class HttpServer:
         dispatcher: Dispatcher,
         vhosts: list[str],
         cors_origins: list[str],
-        max_workers: int = 16,
         *,
         call_timeout: float = 29.9,
         read_timeout: float = 30.0,
         write_timeout: float = 30.0,
         idle_timeout: float = 120.0,
-        max_connections: int = 256,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self._host, self._port = host, port
         self.dispatcher = dispatcher
@@ -191,8 +216,11 @@ class HttpServer:
         self.cors = CorsPolicy(cors_origins)
         self.call_timeout, self.read_timeout = call_timeout, read_timeout
         self.write_timeout, self.idle_timeout = write_timeout, idle_timeout
-        self.max_connections = max_connections
-        self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix="sealward-http")
+        self.limits = limits
+        self.admission = Admission(limits)
+        self.read_budget = ReadBudget(limits.read_budget)
+        # A thread for every call that may be in flight: an admitted call never queues.
+        self.pool = ThreadPoolExecutor(limits.max_calls, thread_name_prefix="sealward-http")
         self._server: CappedHTTPServer | None = None
         self._closed = False
         self._url: str | None = None

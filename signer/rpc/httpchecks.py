@@ -9,7 +9,6 @@ import ipaddress
 import re
 from collections.abc import Iterable
 
-MAX_BODY_SIZE = 5 * 1024 * 1024
 ACCEPTED_CONTENT_TYPES = frozenset({"application/json", "application/json-rpc", "application/jsonrequest"})
 CORS_METHODS = ("POST", "GET")
 CORS_MAX_AGE = "600"

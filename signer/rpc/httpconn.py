@@ -14,6 +14,7 @@ import socket
 import socketserver
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,11 @@ class DeadlineReader(io.RawIOBase):
     def set_deadline(self, seconds: float) -> None:
         self._deadline = time.monotonic() + seconds
 
+    @property
+    def deadline(self) -> float:
+        """When the current request must have arrived (time.monotonic)."""
+        return self._deadline
+
     def readable(self) -> bool:
         return True
 
@@ -46,9 +52,25 @@ class DeadlineReader(io.RawIOBase):
         return self._sock.recv_into(buffer)
 
 
+@dataclass
+class _Open:
+    """One open connection: who, since when in its current state, and whether a call is running."""
+
+    client: str
+    since: float
+    busy: bool = False
+
+
 class CappedHTTPServer(ThreadingHTTPServer):
-    """A thread per connection, at most ``owner.max_connections`` of them, all tracked so that
-    closing the endpoint can drop idle keep-alive connections at once."""
+    """A thread per connection, at most ``max_connections`` of them and ``max_connections_per_client``
+    per client address, all tracked so that closing the endpoint can drop idle keep-alive
+    connections at once.
+
+    When full, a new connection does not wait: the connection that has been idle or reading its
+    request the longest is closed to make room (for the same client first when that client is at
+    its own cap). Slow or silent connections, which hold nothing but a thread, can therefore never
+    lock out a client that sends a request; connections running a call are never closed.
+    """
 
     daemon_threads = True
     block_on_close = False
@@ -64,7 +86,7 @@ class CappedHTTPServer(ThreadingHTTPServer):
     ) -> None:
         self.address_family = family
         self.owner = owner
-        self._connections: set[socket.socket] = set()
+        self._connections: dict[socket.socket, _Open] = {}
         self._lock = threading.Lock()
         super().__init__(address, handler)
 
@@ -73,23 +95,52 @@ class CappedHTTPServer(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        limit = self.owner.max_connections
+        limits = self.owner.limits
+        client = str(client_address[0])
         with self._lock:
-            full = len(self._connections) >= limit
+            mine = [s for s, c in self._connections.items() if c.client == client]
+            if len(mine) >= limits.max_connections_per_client:
+                victim = self._oldest_idle(mine)
+            elif len(self._connections) >= limits.max_connections:
+                victim = self._oldest_idle(list(self._connections))
+            else:
+                victim = None
+            full = victim is None and (
+                len(mine) >= limits.max_connections_per_client
+                or len(self._connections) >= limits.max_connections
+            )
+            if victim is not None:
+                del self._connections[victim]
             if not full:
-                self._connections.add(request)
+                self._connections[request] = _Open(client, time.monotonic())
+        if victim is not None:
+            log.info("HTTP connection closed to make room: the longest idle or slow one")
+            with contextlib.suppress(OSError):
+                victim.shutdown(socket.SHUT_RDWR)
         if full:
-            log.warning("HTTP connection refused: too many open connections limit=%d", limit)
+            log.warning("HTTP connection refused: every connection is running a call limit=%d",
+                        limits.max_connections)  # fmt: skip
             self.shutdown_request(request)
             return
         super().process_request(request, client_address)
+
+    def _oldest_idle(self, candidates: list[socket.socket]) -> socket.socket | None:
+        idle = [s for s in candidates if not self._connections[s].busy]
+        return min(idle, key=lambda s: self._connections[s].since, default=None)
+
+    def mark(self, sock: socket.socket, *, busy: bool) -> None:
+        """A call started (busy) or its answer was sent (idle again, from now)."""
+        with self._lock:
+            entry = self._connections.get(sock)
+            if entry is not None:
+                entry.busy, entry.since = busy, time.monotonic()
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
             with self._lock:
-                self._connections.discard(request)
+                self._connections.pop(request, None)
 
     def drop_connections(self) -> None:
         with self._lock:

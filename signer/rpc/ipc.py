@@ -1,9 +1,16 @@
 """The IPC endpoint: JSON-RPC over a unix socket, the way ``geth --signer <path>`` talks to clef.
 
-One reader thread per connection decodes the stream and submits each message to a shared,
-bounded worker pool, so requests pipelined on one connection run concurrently (geth matches
-replies by id): a prompt waiting for a human does not hold up an ``account_list`` behind it.
-Replies are written as compact JSON lines under a per-connection lock, whichever worker ends first.
+One reader thread per connection decodes the stream; each message is admitted (calls and bytes
+in flight, signer.rpc.admission) and its calls go to the transport's pool, which has a thread
+for every call that may be in flight, so requests pipelined on one connection run concurrently
+(geth matches replies by id) and a prompt waiting for a person never holds up anything queued
+behind it. Over a limit, the message is answered "limit exceeded" at once and the connection
+stays usable. Replies are written as compact JSON lines under a per-connection lock, whichever
+worker ends first.
+
+Reading is bounded too: a message may be at most ``max_message_size``, must be complete
+``message_deadline`` seconds after its first byte, and beyond ``small_message`` bytes its buffer
+is taken from the transport's read budget (a reader that cannot get more stops reading).
 """
 
 from __future__ import annotations
@@ -11,18 +18,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import socket
 import socketserver
 import struct
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from signer.errors import ParseError
+from signer.errors import LimitExceeded, ParseError
+from signer.rpc.admission import Admission, ReadBudget
 from signer.rpc.dispatch import Dispatcher
 from signer.rpc.envelope import encode, error_response
-from signer.rpc.framing import DEFAULT_MAX_MESSAGE_SIZE, StreamDecoder
+from signer.rpc.framing import StreamDecoder
+from signer.rpc.limits import DEFAULT_LIMITS, Limits
 from signer.rpc.unixsocket import bind_private, prepare_path
 from signer.types import IPC_METADATA
 
@@ -31,36 +42,12 @@ log = logging.getLogger("sealward.rpc")
 _READ_SIZE = 65536
 
 
-class _InFlight:
-    """Counts a connection's unanswered messages; a full count stops the reader (backpressure)."""
-
-    def __init__(self, limit: int) -> None:
-        self._cond = threading.Condition()
-        self._count = 0
-        self._limit = limit
-        self._closed = False
-
-    def acquire(self) -> bool:
-        with self._cond:
-            self._cond.wait_for(lambda: self._count < self._limit or self._closed)
-            if self._closed:
-                return False
-            self._count += 1
-            return True
-
-    def release(self) -> None:
-        with self._cond:
-            self._count -= 1
-            self._cond.notify_all()
-
-    def drain(self) -> None:
-        with self._cond:
-            self._cond.wait_for(lambda: self._count == 0 or self._closed)
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
+def _readable(sock: socket.socket, deadline: float) -> bool:
+    """Wait until ``sock`` has data (or EOF) or ``deadline`` passes, without a socket timeout,
+    which would also apply to the workers' sendall on the same socket."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLHUP | select.POLLERR)
+    return bool(poller.poll(max(0.0, deadline - time.monotonic()) * 1000))
 
 
 class _Connection:
@@ -69,7 +56,9 @@ class _Connection:
         self._server = server
         self._write_lock = threading.Lock()
         self._alive = True
-        self._in_flight = _InFlight(server.max_pending)
+        self._unanswered = 0  # messages whose answer has not been written yet
+        self._drained = threading.Condition()
+        self._reserved = 0  # bytes of the read budget this connection holds
 
     def serve(self) -> None:
         # A send timeout only (SO_SNDTIMEO): reads may idle forever, as geth keeps its connection
@@ -77,37 +66,92 @@ class _Connection:
         seconds = self._server.write_timeout
         timeval = struct.pack("ll", int(seconds), int((seconds % 1) * 1_000_000))
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
-        decoder = StreamDecoder(self._server.max_message_size)
+        limits = self._server.limits
+        decoder = StreamDecoder(limits.max_message_size, limits.max_values)
+        started = 0.0  # when the first byte of the pending message arrived
         try:
             while self._alive:
+                if decoder.pending and not started:
+                    started = time.monotonic()
+                deadline = started + limits.message_deadline if decoder.pending else None
+                if not self._reserve(decoder.pending + _READ_SIZE, deadline):
+                    raise LimitExceeded(
+                        f"message not complete within {limits.message_deadline:g} s "
+                        "(or the signer is short of read buffer for it)"
+                    )
+                if deadline is not None and not _readable(self._sock, deadline):
+                    raise LimitExceeded(f"message not complete within {limits.message_deadline:g} s")
                 data = self._sock.recv(_READ_SIZE)
                 if not data:
                     break
                 for message in decoder.feed(data):
-                    self._submit(message)
-        except ParseError as exc:
-            log.warning("Closing IPC connection after a parse error err=%s", exc)
+                    self._submit(message, decoder.last_size)
+                if not decoder.pending:
+                    started = 0.0
+                self._trim(decoder.pending)
+        except (ParseError, LimitExceeded) as exc:
+            log.warning("Closing IPC connection err=%s", exc)
             self._write(encode(error_response(None, exc)) + b"\n")
         except OSError as exc:
             log.debug("IPC connection read failed err=%s", exc)
+        del decoder
+        self._trim(0)
+        # Only reading counts against the connection limit: waiting for answers holds calls in
+        # flight, which are bounded on their own.
+        self._server.stopped_reading(self)
         # The client may only have half-closed (``nc -U``): answer what it already sent.
-        self._in_flight.drain()
+        with self._drained:
+            self._drained.wait_for(lambda: self._unanswered == 0 or not self._alive)
         self.abort()
 
-    def _submit(self, message: Any) -> None:
-        if not self._in_flight.acquire():
+    def _reserve(self, buffered: int, deadline: float | None) -> bool:
+        """Hold read budget for ``buffered`` bytes beyond the small allowance; False if it did
+        not come before ``deadline``."""
+        need = buffered - self._server.limits.small_message - self._reserved
+        if need <= 0:
+            return True
+        if not self._server.read_budget.reserve(need, deadline or time.monotonic() + 1e9):
+            return False
+        self._reserved += need
+        return True
+
+    def _trim(self, buffered: int) -> None:
+        keep = max(0, buffered - self._server.limits.small_message)
+        if self._reserved > keep:
+            self._server.read_budget.release(self._reserved - keep)
+            self._reserved = keep
+
+    def _submit(self, message: Any, size: int) -> None:
+        if isinstance(message, LimitExceeded):
+            self._write(encode(error_response(None, message)) + b"\n")
             return
+        dispatcher = self._server.dispatcher
         try:
-            self._server.dispatcher.submit(message, IPC_METADATA, self._server.pool, self._reply)
+            ticket = self._server.admission.admit(self, dispatcher.pooled_calls(message), size)
+        except LimitExceeded as exc:
+            log.warning("IPC request refused err=%s", exc)
+            refused = dispatcher.refuse(message, exc)
+            if refused is not None:
+                self._write(encode(refused) + b"\n")
+            return
+        with self._drained:
+            self._unanswered += 1
+        try:
+            dispatcher.submit(message, IPC_METADATA, self._server.pool, self._reply, ticket)
         except RuntimeError:  # the pool is shut down: the server is closing
-            self._in_flight.release()
+            self._answered()
 
     def _reply(self, response: Any | None) -> None:
         try:
             if response is not None:
                 self._write(encode(response) + b"\n")
         finally:
-            self._in_flight.release()
+            self._answered()
+
+    def _answered(self) -> None:
+        with self._drained:
+            self._unanswered -= 1
+            self._drained.notify_all()
 
     def _write(self, data: bytes) -> None:
         with self._write_lock:
@@ -127,7 +171,8 @@ class _Connection:
     def abort(self) -> None:
         with self._write_lock:
             self._shutdown()
-        self._in_flight.close()
+        with self._drained:
+            self._drained.notify_all()
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -146,6 +191,18 @@ class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.owner = owner
         super().__init__(os.fspath(owner.path), _Handler, bind_and_activate=False)
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.owner.has_room():
+            # Only the signer's own user can connect (0600); still, a thread each is a bound.
+            limit = self.owner.limits.max_connections
+            log.warning("IPC connection refused: too many open connections limit=%d", limit)
+            refusal = LimitExceeded(f"too many open connections (limit {limit})")
+            with contextlib.suppress(OSError):
+                request.sendall(encode(error_response(None, refusal)) + b"\n")
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.exception("IPC connection handler failed")
 
@@ -157,22 +214,23 @@ class IpcServer:
         self,
         path: str | Path,
         dispatcher: Dispatcher,
-        max_workers: int = 16,
         *,
-        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-        max_pending: int = 64,
+        limits: Limits = DEFAULT_LIMITS,
         write_timeout: float = 30.0,
     ) -> None:
         self._path = Path(path)
         self.dispatcher = dispatcher
-        self.max_message_size = max_message_size
-        self.max_pending = max_pending
+        self.limits = limits
         self.write_timeout = write_timeout
-        self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix="sealward-ipc")
+        self.admission = Admission(limits)
+        self.read_budget = ReadBudget(limits.read_budget)
+        # A thread for every call that may be in flight: an admitted call never queues.
+        self.pool = ThreadPoolExecutor(limits.max_calls, thread_name_prefix="sealward-ipc")
         self._server: _UnixServer | None = None
         self._closed = False
         self._inode: tuple[int, int] | None = None
         self._connections: set[_Connection] = set()
+        self._reading: set[_Connection] = set()
         self._lock = threading.Lock()
 
     @property
@@ -201,15 +259,25 @@ class IpcServer:
         ).start()
         log.info("IPC endpoint opened url=%s", self._path)
 
+    def has_room(self) -> bool:
+        with self._lock:
+            return len(self._reading) < self.limits.max_connections
+
+    def stopped_reading(self, connection: _Connection) -> None:
+        with self._lock:
+            self._reading.discard(connection)
+
     def serve_connection(self, sock: socket.socket) -> None:
         connection = _Connection(sock, self)
         with self._lock:
             self._connections.add(connection)
+            self._reading.add(connection)
         try:
             connection.serve()
         finally:
             with self._lock:
                 self._connections.discard(connection)
+                self._reading.discard(connection)
 
     def close(self) -> None:
         """Stop accepting, drop open connections, remove the socket file (if it is still ours)."""

@@ -76,7 +76,7 @@ def test_oversized_message_is_refused_and_others_are_served(signer: SignerProces
         + b"00" * 20
         + b'","0x'
     )
-    huge += b"ab" * (9 * 1024 * 1024) + b'"]}\n'  # 18 MiB, over the 16 MiB message limit
+    huge += b"ab" * (9 * 1024 * 1024) + b'"]}\n'  # 18 MiB, over the 5 MiB message limit
     reply = _send_and_read(signer.ipc, huge, timeout=60)
     assert b"-32700" in reply or reply == b""
     with IpcClient(signer.ipc) as client:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from signer.errors import ParseError
+from signer.errors import LimitExceeded, ParseError
 from signer.rpc.framing import StreamDecoder, decode_value
 
 
@@ -79,7 +79,7 @@ def test_values_before_bad_json_are_delivered_first() -> None:
         b"[NaN]",
         b"[Infinity]",
         b'["\xff"]',
-        b"[" * 100_000 + b"]" * 100_000,
+        b"[" * 60_000 + b"]" * 60_000,  # under the values limit: refused for its depth
         b"[1" + b"0" * 5000 + b"]",
     ],
 )
@@ -97,3 +97,15 @@ def test_large_value_in_small_chunks_is_linear() -> None:
     values = feed_all(decoder, *(body[i : i + 4096] for i in range(0, len(body), 4096)))
     assert len(values) == 1 and len(values[0]["data"]) == 4000
     assert time.monotonic() - start < 5  # re-parsing from the start each time would take minutes
+
+
+def test_a_message_with_too_many_values_is_refused_before_decoding_and_the_stream_goes_on() -> None:
+    decoder = StreamDecoder(max_values=1000)
+    many = b"[" + b",".join([b"{}"] * 2000) + b"]"
+    values = feed_all(decoder, many + b'\n{"a":1}\n')
+    assert isinstance(values[0], LimitExceeded) and "limit 1000" in str(values[0])
+    assert values[1] == {"a": 1}
+    assert decoder.last_size == len(b'{"a":1}')
+    with pytest.raises(LimitExceeded):
+        decode_value(many, max_values=1000)
+    assert decode_value(many) == [{}] * 2000  # no limit asked for

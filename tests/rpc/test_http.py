@@ -7,6 +7,7 @@ import http.client
 import json
 import logging
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from signer.rpc.dispatch import Dispatcher
 from signer.rpc.http import HttpServer
+from signer.rpc.limits import Limits
 from tests.rpc.conftest import Probe, request
 
 JSON = {"Content-Type": "application/json"}
@@ -321,20 +323,43 @@ def test_idle_keep_alive_connection_is_closed(dispatcher: Dispatcher) -> None:
         server.close()
 
 
-def test_connection_cap(dispatcher: Dispatcher) -> None:
-    server = start(dispatcher, max_connections=2)
+def test_connection_cap_closes_the_longest_idle_to_serve_a_new_client(dispatcher: Dispatcher) -> None:
+    """Silent connections (slowloris) cannot lock a client out: the oldest idle one makes room."""
+    server = start(dispatcher, limits=Limits(max_connections=2))
     try:
         parts = urlsplit(server.url)
-        held = [socket.create_connection((parts.hostname, parts.port)) for _ in range(2)]
-        time.sleep(0.2)
-        with socket.create_connection((parts.hostname, parts.port), timeout=3) as extra:
-            assert extra.recv(1) == b""
-        for sock in held:
-            sock.close()
+        oldest = socket.create_connection((parts.hostname, parts.port), timeout=5)
+        time.sleep(0.1)
+        newer = socket.create_connection((parts.hostname, parts.port), timeout=5)
         time.sleep(0.2)
         response, _ = exchange(server, "POST", request("rpc_modules"))
         assert response.status == 200
+        assert oldest.recv(1) == b""  # closed to make room
+        newer.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert newer.recv(12) == b"HTTP/1.1 200"  # still served
+        oldest.close()
+        newer.close()
     finally:
+        server.close()
+
+
+def test_connections_running_a_call_are_never_closed_for_room(dispatcher: Dispatcher) -> None:
+    release = threading.Event()
+    dispatcher.add("test_block", lambda meta: release.wait(10))
+    server = start(dispatcher, limits=Limits(max_connections=1))
+    try:
+        parts = urlsplit(server.url)
+        result: list[Any] = []
+        busy = threading.Thread(target=lambda: result.append(exchange(server, "POST", request("test_block"))))
+        busy.start()
+        time.sleep(0.3)
+        with socket.create_connection((parts.hostname, parts.port), timeout=3) as extra:
+            assert extra.recv(1) == b""  # refused: the only connection is running a call
+        release.set()
+        busy.join(10)
+        assert result and result[0][0].status == 200
+    finally:
+        release.set()
         server.close()
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from signer.rpc.dispatch import Dispatcher
 from signer.rpc.ipc import IpcServer
+from signer.rpc.limits import Limits
 from signer.rpc.unixsocket import SocketPathError, ipc_endpoint
 from tests.rpc.conftest import Probe, request
 
@@ -55,7 +56,7 @@ class Client:
 
 @pytest.fixture
 def server(short_dir: Path, dispatcher: Dispatcher) -> Iterator[IpcServer]:
-    server = IpcServer(short_dir / "clef.ipc", dispatcher, max_workers=8)
+    server = IpcServer(short_dir / "clef.ipc", dispatcher)
     server.start()
     yield server
     server.close()
@@ -169,7 +170,7 @@ def test_valid_json_that_is_not_a_request_keeps_the_connection(client: Client) -
 
 
 def test_oversized_message_is_refused_and_closed(short_dir: Path, dispatcher: Dispatcher) -> None:
-    server = IpcServer(short_dir / "clef.ipc", dispatcher, max_message_size=4096)
+    server = IpcServer(short_dir / "clef.ipc", dispatcher, limits=Limits(max_message_size=4096))
     server.start()
     try:
         client = Client(server.path)
@@ -189,7 +190,7 @@ def test_oversized_message_is_refused_and_closed(short_dir: Path, dispatcher: Di
 def test_client_that_never_reads_is_dropped_and_frees_workers(
     short_dir: Path, dispatcher: Dispatcher
 ) -> None:
-    server = IpcServer(short_dir / "clef.ipc", dispatcher, max_workers=2, write_timeout=0.3)
+    server = IpcServer(short_dir / "clef.ipc", dispatcher, write_timeout=0.3)
     server.start()
     try:
         hog = Client(server.path)
