@@ -71,8 +71,16 @@ class MeteredDispatcher(Dispatcher):
         self._metrics = metrics
         super().__init__()
 
-    def add(self, name: str, handler: Callable[..., Any], required: int = 0, optional: int = 0) -> None:
-        super().add(name, self._metered(name, handler), required, optional)
+    def add(
+        self,
+        name: str,
+        handler: Callable[..., Any],
+        required: int = 0,
+        optional: int = 0,
+        *,
+        inline: bool = False,
+    ) -> None:
+        super().add(name, self._metered(name, handler), required, optional, inline=inline)
 
     def _metered(self, name: str, handler: Callable[..., Any]) -> Callable[..., Any]:
         requests = self._metrics.requests

@@ -13,7 +13,8 @@ import pytest
 
 from signer.cli import cli
 from signer.cli.options import warn_about_password_on_command_line
-from signer.clique.guard import SealGuardUnavailable, open_guard
+from signer.clique.guard import SealGuard, SealGuardUnavailable, open_guard
+from tests.clique.guard.kit import INSTANCE, fresh
 from tests.helpers.postgres import SUPERUSER, PostgresServer
 
 pytestmark = pytest.mark.postgres
@@ -21,6 +22,10 @@ pytestmark = pytest.mark.postgres
 CHAIN = 1337
 SIGNER = "0x" + "cd" * 20
 PARENT = b"\x01" * 32
+
+
+def _seal(guard: SealGuard, height: int, seal_hash: bytes) -> None:
+    guard.check_and_record(CHAIN, SIGNER, height, seal_hash, PARENT, fresh(guard))
 
 
 def _without_password(pg_server: PostgresServer, pg_url: str) -> tuple[str, str]:
@@ -46,7 +51,7 @@ def test_without_any_password_the_guard_refuses(
 ) -> None:
     _, url = _without_password(pg_server, pg_url)
     with pytest.raises(SealGuardUnavailable, match="password"):
-        open_guard(url).check_and_record(CHAIN, SIGNER, 1, b"\x11" * 32, PARENT)
+        _seal(open_guard(url, instance=INSTANCE), 1, b"\x11" * 32)
 
 
 def test_password_file(
@@ -59,7 +64,7 @@ def test_password_file(
     dbname, url = _without_password(pg_server, pg_url)
     line = f"127.0.0.1:{pg_server.port}:{dbname}:{SUPERUSER}:{pg_server.password}\n"
     monkeypatch.setenv("PGPASSFILE", str(_private(tmp_path / "pgpass", line)))
-    open_guard(url).check_and_record(CHAIN, SIGNER, 1, b"\x11" * 32, PARENT)
+    _seal(open_guard(url, instance=INSTANCE), 1, b"\x11" * 32)
     assert pg_server.password not in url
 
 
@@ -76,8 +81,7 @@ def test_service_file_names_everything(
         f"password={pg_server.password}\n"
     )
     monkeypatch.setenv("PGSERVICEFILE", str(_private(tmp_path / "pg_service.conf", service)))
-    guard = open_guard("postgresql://?service=sealguard")
-    guard.check_and_record(CHAIN, SIGNER, 1, b"\x11" * 32, PARENT)
+    _seal(open_guard("postgresql://?service=sealguard", instance=INSTANCE), 1, b"\x11" * 32)
 
 
 def test_environment_password_is_used_and_never_echoed(
@@ -85,11 +89,11 @@ def test_environment_password_is_used_and_never_echoed(
 ) -> None:
     _, url = _without_password(pg_server, pg_url)
     monkeypatch.setenv("PGPASSWORD", pg_server.password)
-    open_guard(url).check_and_record(CHAIN, SIGNER, 1, b"\x11" * 32, PARENT)
+    _seal(open_guard(url, instance=INSTANCE), 1, b"\x11" * 32)
     wrong = "Env-Secret-Hunter2"
     monkeypatch.setenv("PGPASSWORD", wrong)
     with pytest.raises(SealGuardUnavailable, match="password authentication failed") as err:
-        open_guard(url).check_and_record(CHAIN, SIGNER, 2, b"\x12" * 32, PARENT)
+        _seal(open_guard(url, instance=INSTANCE), 2, b"\x12" * 32)
     assert wrong not in str(err.value)
 
 
