@@ -5,9 +5,10 @@ of the header whose extraData lacks the seal, which is what clique signs."""
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import rlp
-from eth.rlp.headers import BlockHeader
-from eth.vm.forks.london.blocks import LondonBlockHeader
 from eth_utils.crypto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,20 @@ from signer.clique.header import (
     seal_hash,
 )
 
+
+def _import_py_evm() -> tuple[Any, Any]:
+    # py-evm raises the interpreter's recursion limit to 100,000 for the whole process when
+    # imported; the rest of the suite (deep-nesting tests) must keep the default.
+    limit = sys.getrecursionlimit()
+    try:
+        from eth.rlp.headers import BlockHeader
+        from eth.vm.forks.london.blocks import LondonBlockHeader
+    finally:
+        sys.setrecursionlimit(limit)
+    return BlockHeader, LondonBlockHeader
+
+
+BlockHeader, LondonBlockHeader = _import_py_evm()
 U64 = 2**64 - 1
 U256 = 2**256 - 1
 
@@ -50,7 +65,7 @@ headers = st.fixed_dictionaries(
 )
 
 
-def _pyevm(fields: dict[str, object]) -> BlockHeader:
+def _pyevm(fields: dict[str, object]) -> Any:
     fee = fields["base_fee_per_gas"]
     common = {k: v for k, v in fields.items() if k != "base_fee_per_gas"}
     if fee is None:
