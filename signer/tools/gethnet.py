@@ -89,6 +89,7 @@ class GethNode:
     network_id: int
     signer: Path | None = None  # the clef.ipc it gets as --signer
     etherbase: str | None = None  # with a signer: seal clique blocks as this address
+    mine: bool = True  # with an etherbase: start sealing at once (else later with miner_start)
     extra_flags: list[str] = field(default_factory=list)
     http_port: int = field(default_factory=free_port)
     p2p_port: int = field(default_factory=free_port)
@@ -125,7 +126,7 @@ class GethNode:
         if self.signer is not None:
             args += ["--signer", str(self.signer)]
         if self.etherbase is not None:
-            args += ["--mine", "--miner.etherbase", self.etherbase]
+            args += ["--miner.etherbase", self.etherbase] + (["--mine"] if self.mine else [])
         return args + self.extra_flags
 
     def start(self, wait: float = 60) -> None:
@@ -218,12 +219,12 @@ class GethNode:
         return str(self.rpc("admin_nodeInfo")["enode"])
 
     def connect(self, other: GethNode, timeout: float = 30) -> None:
-        """admin_addPeer ``other`` and wait until each lists the other as a peer."""
+        """admin_addPeer ``other`` and wait until it is listed as a peer."""
         target = other.enode()
         self.rpc("admin_addPeer", target)
-        their_id = target.split("@")[0].removeprefix("enode://")
+        their_key = target.split("@")[0]  # enode://<public key>; admin_peers' "id" is its hash
         deadline = time.monotonic() + timeout
-        while not any(p.get("id") == their_id for p in self.rpc("admin_peers")):
+        while not any(str(p.get("enode", "")).split("@")[0] == their_key for p in self.rpc("admin_peers")):
             if time.monotonic() > deadline:
                 raise GethError(f"peering with {target} did not happen in {timeout:.0f} s")
             time.sleep(0.2)

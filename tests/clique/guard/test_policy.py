@@ -8,7 +8,6 @@ from signer.clique.guard.policy import (
     DEFAULT_CLOCK_SLACK,
     DEFAULT_MAX_FUTURE,
     MAX_INT64,
-    MIN_RESEAL_INTERVAL,
     Limits,
     Mode,
     Proposal,
@@ -135,17 +134,12 @@ def test_reseal_after_a_restart_with_a_new_timestamp_is_allowed() -> None:
     assert d.allowed and d.record
 
 
-def test_reseal_within_half_a_second_is_refused() -> None:
-    records = [rec(10, 1, at=NOW - (MIN_RESEAL_INTERVAL - 0.1))]
-    d = run(Mode.RESUBMIT, records, prop(10, 2))
-    assert not d.allowed and "previous seal of this height was 0.40 s ago" in d.reason
-    ok = run(Mode.RESUBMIT, records, prop(10, 2), now=NOW + 0.1)
-    assert ok.allowed and ok.record
-
-
-def test_the_interval_counts_from_the_newest_record_at_the_height() -> None:
-    records = [rec(10, 1, at=NOW - 30), rec(10, 2, at=NOW - 0.2)]
-    assert not run(Mode.RESUBMIT, records, prop(10, 3)).allowed
+def test_reseals_close_together_are_allowed() -> None:
+    """Two honest re-seals reached the guard 0.36 s apart on a loaded machine (geth's recommit timer
+    runs from the start of the previous filling, and signing latency varies): no spacing rule."""
+    records = [rec(10, 1, at=NOW - 0.3), rec(10, 2, at=NOW - 0.01)]
+    d = run(Mode.RESUBMIT, records, prop(10, 3))
+    assert d.allowed and d.record
 
 
 @pytest.mark.parametrize(
