@@ -175,6 +175,18 @@ class Checkable(Protocol):
         ...
 
 
+@runtime_checkable
+class KnownAccounts(Protocol):
+    """Optional for a backend whose ``accounts()`` is costly (a PKCS#11 token scan on every call).
+
+    ``known_account`` answers from what the backend last saw, without asking the device; None
+    means "not known", and the caller lists ``accounts()``. A key removed since then is found
+    out by ``sign``, which raises UnknownKey, as for any key that goes away mid-request.
+    """
+
+    def known_account(self, address: str) -> Account | None: ...
+
+
 # --- errors ---------------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
-from backends.base import Account, Backend, Payload, Secret, Signature
+from backends.base import Account, Backend, KnownAccounts, Payload, Secret, Signature
 
 log = logging.getLogger("sealward.accounts")
 
@@ -49,9 +49,17 @@ class AccountManager:
         return sorted(found, key=_url_sort_key)
 
     def find(self, address: str) -> tuple[Backend, Account] | None:
-        """The backend and account for ``address`` (any case), or None."""
+        """The backend and account for ``address`` (any case), or None.
+
+        Backends are asked in order, each from what it already knows when it can say
+        (``KnownAccounts``: no device round trip on the signing path), else by listing.
+        """
         wanted = address.lower()
         for backend in self._backends:
+            if isinstance(backend, KnownAccounts):
+                known = backend.known_account(wanted)
+                if known is not None:
+                    return backend, known
             try:
                 accounts = backend.accounts()
             except Exception as exc:

@@ -80,6 +80,18 @@ class Pkcs11Backend:
                 self._refs[(token.label, _lookup(ref))] = ref
         return refs
 
+    def known_account(self, address: str) -> Account | None:
+        """The account for ``address`` from the last scan, without a token round trip (base.KnownAccounts).
+
+        Scanning costs a C_FindObjects and a C_GetAttributeValue per key on every request; the key
+        handles it finds are what signing uses anyway, and a key deleted since is reported by
+        ``sign`` (UnknownKey), which also forgets it.
+        """
+        wanted = address.lower()
+        with self._refs_lock:
+            ref = next((r for r in self._refs.values() if r.address.lower() == wanted), None)
+        return None if ref is None else self._account(ref)
+
     def _account(self, ref: KeyRef) -> Account:
         return Account(ref.address, account_uri(ref.token, ref.label, ref.key_id), self.name)
 
@@ -195,6 +207,8 @@ class Pkcs11Backend:
         try:
             raw = token.run(sign_raw, needs_login=True)
         except pkcs11.NoSuchKey:
+            with self._refs_lock:
+                self._refs.pop((token.label, _lookup(ref)), None)  # the next lookup rescans
             raise UnknownKey(f"PKCS#11 token {token.label} has no private key for {ref.address}") from None
         if len(raw) != 64:
             raise SignatureMismatch(f"PKCS#11 token {token.label} returned a {len(raw)}-byte signature")

@@ -54,6 +54,8 @@ class Sandbox:
         self.sealward = str(Path(sys.executable).with_name("sealward"))
         self.backend_flags: list[str] = ["--keystore", ""]
         self.daemon: subprocess.Popen[bytes] | None = None
+        self.hsm_token: str | None = None
+        self.hsm_pin: str | None = None  # a throw-away token's PIN, for in-process floors
 
     @property
     def common(self) -> list[str]:
@@ -92,19 +94,25 @@ class Sandbox:
         self.backend_flags = ["--keystore", "", "--pkcs11-module", SOFTHSM_MODULE, "--pkcs11-token", token]
         self.run(f"sealward setpw pkcs11:token={token}", [*self.common, "setpw", f"pkcs11:token={token}"],
                  f"{pin}\n{pin}\n")  # fmt: skip
-        flags = [*self.common, *self.backend_flags]
+        self.hsm_token, self.hsm_pin = token, pin
         if private_key is None:
-            out = self.run("sealward newaccount on the token", [*flags, "newaccount", "--label", "sealer"])
-        else:
-            keyfile = self.work / "import.key"
-            fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private from the start
-            with os.fdopen(fd, "w") as handle:
-                handle.write(private_key)
-            try:
-                out = self.run("sealward importraw into the token",
-                               [*flags, "importraw", str(keyfile), "--label", "sealer"])  # fmt: skip
-            finally:
-                keyfile.unlink()
+            return self.add_softhsm_key("sealer")
+        keyfile = self.work / "import.key"
+        fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private from the start
+        with os.fdopen(fd, "w") as handle:
+            handle.write(private_key)
+        flags = [*self.common, *self.backend_flags]
+        try:
+            out = self.run("sealward importraw into the token",
+                           [*flags, "importraw", str(keyfile), "--label", "sealer"])  # fmt: skip
+        finally:
+            keyfile.unlink()
+        return next(word.rstrip(".,") for word in out.split() if word.startswith("0x"))
+
+    def add_softhsm_key(self, label: str) -> str:
+        """Generate one more key on the token made by ``softhsm_key``; return its address."""
+        args = [*self.common, *self.backend_flags, "newaccount", "--label", label]
+        out = self.run(f"sealward newaccount on the token ({label})", args)
         return next(word.rstrip(".,") for word in out.split() if word.startswith("0x"))
 
     def keystore_key(self) -> str:
@@ -141,7 +149,7 @@ class Sandbox:
         while not socket_accepts(self.socket):
             if self.daemon.poll() is not None or time.monotonic() > deadline:
                 raise SandboxError("the signer did not start (see its log above)")
-            time.sleep(0.05)
+            time.sleep(0.01)
 
     def stop(self) -> None:
         if self.daemon is not None and self.daemon.poll() is None:

@@ -322,3 +322,38 @@ def _public_object(point: bytes, key_id: bytes) -> dict[Attribute, object]:
         Attribute.PRIVATE: False,
         Attribute.ID: key_id,
     }
+
+
+def test_signing_lookup_uses_the_last_scan_and_notices_changes(
+    hsm: SoftHsmToken, backend: Pkcs11Backend
+) -> None:
+    """AccountManager.find answers from the last scan (no token round trip per signature); a key
+    another backend adds is still found, and a key destroyed behind our back is refused and
+    forgotten, so the next lookup scans again and finds nothing."""
+    from signer.accounts import AccountManager
+
+    manager = AccountManager([backend])
+    other = Pkcs11Backend(hsm.module, [hsm.label])
+    try:
+        added = other.new_account(hsm.label, Secret(PIN), label="added-later")
+    finally:
+        other.close()
+    found = manager.find(added.address.lower())  # not in any scan yet: found by scanning
+    assert found is not None and found[1].url == added.url
+    assert backend.known_account(added.address) == added
+    backend.login(hsm.label, Secret(PIN))
+    digest = keccak(b"lookup")
+    assert _recover(digest, backend.sign(added, DigestPayload(digest, b""), None).to_bytes()) == added.address
+
+    session = load_module(hsm.module).lib.get_token(token_label=hsm.label).open(rw=True)  # logged in already
+    try:
+        for obj in session.get_objects({Attribute.LABEL: "added-later"}):
+            obj.destroy()
+    finally:
+        session.close()
+    found = manager.find(added.address)
+    assert found is not None  # still known from the last scan
+    with pytest.raises(UnknownKey):
+        backend.sign(found[1], DigestPayload(digest, b""), None)
+    assert backend.known_account(added.address) is None
+    assert manager.find(added.address) is None

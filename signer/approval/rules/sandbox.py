@@ -23,25 +23,45 @@ class Link(Protocol):
     def receive(self) -> dict[str, Any] | None: ...
 
 
-# dukpy re-creates the ``call_python`` and ``dukpy`` globals before every evaluation. The shim
+# dukpy re-creates the ``call_python`` and ``dukpy`` globals before every evaluation. The prelude
 # keeps a private reference for console and storage and turns both names into accessors that
 # read as undefined and ignore writes, so rules see only console, storage and BigNumber.
-_SHIM = b"""
-(function (callPython) {
+#
+# Compiling BigNumber is most of a context's cost, and many rule files (clique sealers) never
+# use it. For a file that does not contain the name, the prelude (``%LAZY%`` = true) defines an
+# accessor instead, which fetches bignumber.js from the worker and evaluates it on first use: a
+# computed name (globalThis["Big" + "Number"]) still finds it, and bignumber.js's own
+# ``global.BigNumber = ...`` goes through the setter, leaving the same plain global property, in
+# the same place, as when loaded up front. (Its setup then runs after the rule's top level, so
+# only a rule that breaks built-ins such as Object.defineProperty and then reaches BigNumber by a
+# computed name could tell the difference.) The source stays in Python until then: parsing it as
+# a string literal in every context cost more than the rest of the context together.
+_PRELUDE = b"""
+(function (global, callPython, define, evaluate, lazy) {
     function render(args) {
         var out = [];
         for (var i = 0; i < args.length; i++) out.push(String(args[i]));
         return out;
     }
-    globalThis.console = {
+    global.console = {
         log: function () { callPython('console', render(arguments)); },
         error: function () { callPython('console', render(arguments)); }
     };
-    globalThis.storage = {
+    global.storage = {
         get: function (key) { return callPython('storage_get', String(key)); },
         put: function (key, value) { callPython('storage_put', String(key), String(value)); return null; }
     };
-})(call_python);
+    if (lazy) {
+        define(global, 'BigNumber', {
+            configurable: true, enumerable: true,
+            get: function () { evaluate(callPython('bignumber')); return global.BigNumber; },
+            set: function (v) {
+                define(global, 'BigNumber',
+                       { value: v, writable: true, enumerable: true, configurable: true });
+            }
+        });
+    }
+})(globalThis, call_python, Object.defineProperty, eval, %LAZY%);
 ['call_python', 'dukpy'].forEach(function (name) {
     delete globalThis[name];
     Object.defineProperty(globalThis, name, {
@@ -50,24 +70,9 @@ _SHIM = b"""
 });
 """
 _BIGNUMBER = Path(__file__).with_name("bignumber.js").read_bytes()
-# Compiling BigNumber is most of a context's cost (~2 ms of ~2.4), and many rule files (clique
-# sealers) never use it. A file that does not contain the name gets an accessor instead, which
-# compiles BigNumber on first use: a computed name (globalThis["Big" + "Number"]) still finds it,
-# and bignumber.js's own ``global.BigNumber = ...`` goes through the setter, leaving the same
-# plain global property, in the same place, as when loaded up front. (Its setup then runs after
-# the rule's top level, so only a rule that breaks built-ins such as Object.defineProperty and
-# then reaches BigNumber by a computed name could tell the difference.)
-_LAZY_BIGNUMBER = b"""
-(function (global, evaluate, define, source) {
-    define(global, 'BigNumber', {
-        configurable: true, enumerable: true,
-        get: function () { evaluate(source); return global.BigNumber; },
-        set: function (v) {
-            define(global, 'BigNumber', { value: v, writable: true, enumerable: true, configurable: true });
-        }
-    });
-})(globalThis, eval, Object.defineProperty, %s);
-""" % json.dumps(_BIGNUMBER.decode("utf-8")).encode("ascii")
+_BIGNUMBER_TEXT = _BIGNUMBER.decode("utf-8")
+_EAGER_PRELUDE = _PRELUDE.replace(b"%LAZY%", b"false")
+_LAZY_PRELUDE = _PRELUDE.replace(b"%LAZY%", b"true")
 
 
 def _host_functions(channel: Link) -> dict[str, Callable[..., Any]]:
@@ -86,7 +91,15 @@ def _host_functions(channel: Link) -> dict[str, Callable[..., Any]]:
     def storage_put(key: str, value: str) -> None:
         channel.send({"op": "put", "key": str(key), "value": str(value)})
 
-    return {"console": console, "storage_get": storage_get, "storage_put": storage_put}
+    def bignumber() -> str:
+        return _BIGNUMBER_TEXT
+
+    return {
+        "console": console,
+        "storage_get": storage_get,
+        "storage_put": storage_put,
+        "bignumber": bignumber,
+    }
 
 
 class Sandbox:
@@ -100,8 +113,11 @@ class Sandbox:
     def __init__(self, channel: Link, bignumber_now: bool = True) -> None:
         self._ctx = _dukpy.create_context()
         self._funcs = _host_functions(channel)
-        self.evaluate(_SHIM)
-        self.evaluate(_BIGNUMBER if bignumber_now else _LAZY_BIGNUMBER)
+        if bignumber_now:
+            self.evaluate(_EAGER_PRELUDE)
+            self.evaluate(_BIGNUMBER)
+        else:
+            self.evaluate(_LAZY_PRELUDE)
 
     def evaluate(self, code: bytes) -> Any:
         result = _dukpy.eval_string(self, code, b"{}", False, "<rules>")

@@ -95,9 +95,10 @@ def serve(channel: Channel) -> int:
             reply = {"op": "result", "value": sandbox.call(source, str(message["fn"]), str(message["arg"]))}
         except Exception as err:
             reply = {"op": "error", "message": str(err) or type(err).__name__}
-        # Freed before answering, so a call that filled its heap does not hold it any longer.
-        del sandbox
         channel.send(reply)
+        # Freed at once (~0.1 ms, after the answer so the caller does not wait for it): a call
+        # that filled its heap does not hold it until the next call.
+        del sandbox
         hold = bool(spare)
 
 
