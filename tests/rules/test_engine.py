@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -250,11 +251,11 @@ def test_storage_errors_read_as_empty_and_writes_are_swallowed() -> None:
         def get(self, key: str) -> str | None:
             raise OSError("vault unreadable")
 
-        def put(self, key: str, value: str) -> None:
+        def apply(self, changes: Mapping[str, str | None]) -> None:
             raise OSError("disk full")
 
-        def delete(self, key: str) -> None:
-            raise OSError("disk full")
+        def sizes(self) -> dict[str, int]:
+            raise OSError("vault unreadable")
 
     store = ClefStorage(Broken())
     assert store.get("k") == ""

@@ -227,3 +227,28 @@ def test_vault_folder_removed_underneath(vault: Vault) -> None:
     with pytest.raises(VaultError, match="cannot open the vault folder"):
         vault.credentials.put("k", "v")
     assert not vault.directory.exists()
+
+
+# ---- the in-memory copy never hides a change on disk ---------------------------------------------
+
+
+def test_a_write_by_another_store_object_is_seen(configdir: Path, seed: bytes) -> None:
+    ours, theirs = Vault.open(configdir, seed).jsstorage, Vault.open(configdir, seed).jsstorage
+    ours.put("k", "ours")
+    assert ours.get("k") == "ours"
+    theirs.put("k", "theirs")  # e.g. clef, or a second sealward, on the same configdir
+    assert ours.get("k") == "theirs"
+    ours.put("other", "x")  # and a write of ours keeps their change
+    assert theirs.get("k") == "theirs"
+
+
+def test_a_same_size_change_in_place_right_after_a_write_is_noticed(vault: Vault) -> None:
+    store = populated(vault)
+    assert store.get("first") == "secret value one"  # the file is now held in memory
+    raw = store.path.read_bytes()
+    at = raw.index(b'"c":"', raw.index(b'"first"')) + len(b'"c":"')
+    tampered = raw[:at] + (b"B" if raw[at : at + 1] == b"A" else b"A") + raw[at + 1 :]
+    with open(store.path, "r+b") as handle:  # in place, at once: same inode, size, likely times
+        handle.write(tampered)
+    with pytest.raises(EntryAuthFailed, match="'first' failed authentication"):
+        store.get("first")

@@ -23,7 +23,7 @@ from typing import Any
 
 from signer.approval.rules.pool import WorkerPool
 from signer.approval.rules.process import RuleFailed, WorkerProcess
-from signer.approval.rules.storage import ClefStorage, RuleStorage
+from signer.approval.rules.storage import ClefStorage, RuleStorage, StorageLimitExceeded, StorageLimits
 from signer.errors import RulesError
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,10 @@ class RuleEngine:
         address_space: int = DEFAULT_ADDRESS_SPACE,
         workers: int = DEFAULT_WORKERS,
         on_event: Callable[[str], None] | None = None,
+        storage_limits: StorageLimits | None = None,
     ) -> None:
         self.source = source
-        self.storage = ClefStorage(storage)
+        self.storage = ClefStorage(storage, storage_limits)
         self.timeout = timeout
         self.on_console = on_console
         # Told "timeout" and "worker_restart" as they happen (the metrics count them).
@@ -119,6 +120,7 @@ class RuleEngine:
                     waiting = time.monotonic()
                     self._storage_lock.acquire()
                     holds_storage = True
+                    self.storage.begin()
                     deadline += time.monotonic() - waiting
                 if op == "log":
                     args = message.get("args")
@@ -127,7 +129,12 @@ class RuleEngine:
                 elif op == "get":
                     worker.send({"op": "value", "value": self.storage.get(str(message.get("key", "")))})
                 elif op == "put":
-                    self.storage.put(str(message.get("key", "")), str(message.get("value", "")))
+                    try:
+                        self.storage.put(str(message.get("key", "")), str(message.get("value", "")))
+                    except StorageLimitExceeded as err:
+                        worker.send({"op": "refused", "message": str(err)})
+                    else:
+                        worker.send({"op": "stored"})
                 elif op == "result":
                     return str(message.get("value"))
                 elif op == "error":
@@ -135,10 +142,14 @@ class RuleEngine:
                 else:
                     raise RulesError(f"rule engine worker sent an unknown message {op!r}")
         finally:
-            # Storage effects are exactly the messages handled above, so the lock can go before
-            # a failed worker is killed: nothing it sends later is ever applied.
+            # Storage effects are exactly the messages handled above, so they are applied (one
+            # write, whatever the call's outcome, as clef's puts would have been) and the lock can
+            # go before a failed worker is killed: nothing it sends later is ever applied.
             if holds_storage:
-                self._storage_lock.release()
+                try:
+                    self.storage.end()
+                finally:
+                    self._storage_lock.release()
 
     def _print(self, args: list[Any]) -> None:
         # clef joins "JS:> " and every argument with single spaces.

@@ -49,7 +49,11 @@ _PRELUDE = b"""
     };
     global.storage = {
         get: function (key) { return callPython('storage_get', String(key)); },
-        put: function (key, value) { callPython('storage_put', String(key), String(value)); return null; }
+        put: function (key, value) {
+            var refused = callPython('storage_put', String(key), String(value));
+            if (refused) throw new Error(refused);
+            return null;
+        }
     };
     if (lazy) {
         define(global, 'BigNumber', {
@@ -88,8 +92,15 @@ def _host_functions(channel: Link) -> dict[str, Callable[..., Any]]:
             raise RuntimeError("storage is unavailable")
         return str(answer["value"])
 
-    def storage_put(key: str, value: str) -> None:
+    def storage_put(key: str, value: str) -> str | None:
+        """None when stored; the reason when the signer refused it (a storage bound)."""
         channel.send({"op": "put", "key": str(key), "value": str(value)})
+        answer = channel.receive()
+        if answer is not None and answer.get("op") == "stored":
+            return None
+        if answer is not None and answer.get("op") == "refused":
+            return str(answer.get("message") or "storage.put refused")
+        raise RuntimeError("storage is unavailable")
 
     def bignumber() -> str:
         return _BIGNUMBER_TEXT

@@ -8,11 +8,12 @@ JSON lines:
     parent -> worker  {"op": "init", "source": str}            first line: the rule file
                       {"op": "call", "fn": str, "arg": str}      arg is the request's JSON text
                       {"op": "value", "value": str}             the answer to a "get"
+                      {"op": "stored"} or {"op": "refused", "message": str}   the answer to a "put"
                       {"op": "idle"}                            no call follows at once: build
     worker -> parent  {"op": "ready"}                           after init, before the first call
                       {"op": "log", "args": [str, ...]}         console.log / console.error
                       {"op": "get", "key": str}                 storage.get; waits for "value"
-                      {"op": "put", "key": str, "value": str}   storage.put; no answer
+                      {"op": "put", "key": str, "value": str}   storage.put; waits for the answer
                       {"op": "result", "value": str} or {"op": "error", "message": str}
 
 Clef's semantics for the storage values themselves live in the parent (``ClefStorage``).
