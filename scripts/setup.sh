@@ -18,6 +18,19 @@ if [[ ! -e /usr/lib/softhsm/libsofthsm2.so ]]; then
     fi
 fi
 
+# libseccomp: the rule worker's system-call filter (signer/approval/rules/confine.py). Debian
+# installs it with systemd and apt; a minimal image may lack it, and then rules never run.
+if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2 '; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing libseccomp2" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq libseccomp2 >/dev/null
+    else
+        echo "setup: libseccomp2 is missing; install it with: sudo apt-get install libseccomp2" >&2
+    fi
+fi
+
 if [[ ! -x .venv/bin/python ]]; then
     echo "setup: creating .venv" >&2
     python3 -m venv .venv

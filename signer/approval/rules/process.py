@@ -13,6 +13,7 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -39,16 +40,24 @@ class WorkerProcess:
 
     def __init__(self, source: str, address_space: int) -> None:
         # -I and env={}: no PYTHON* variables, no user site, no cwd on sys.path, and nothing
-        # from the signer's environment (which may hold secrets) for a rule to find.
+        # from the signer's environment (which may hold secrets) for a rule to find. Its working
+        # folder is an empty one, removed once the worker is in it (nothing can be made there),
+        # and its only descriptors are the two pipes and /dev/null: not the signer's terminal.
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOTSTRAP, _PROJECT_ROOT, str(address_space)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env={},
-                close_fds=True,
-                start_new_session=True,
-            )
+            empty = tempfile.mkdtemp(prefix="sealward-rules-")
+            try:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-I", "-c", _BOOTSTRAP, _PROJECT_ROOT, str(address_space)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    cwd=empty,
+                    env={},
+                    close_fds=True,
+                    start_new_session=True,
+                )
+            finally:
+                os.rmdir(empty)
         except OSError as err:
             raise RulesError(f"cannot start the rule engine worker: {err}") from None
         self._buffer = b""
@@ -60,6 +69,8 @@ class WorkerProcess:
         if self.ready:
             return
         message = self.receive(time.monotonic() + timeout)
+        if message is not None and message.get("op") == "error":
+            raise RulesError(f"rule engine worker did not start: {str(message.get('message'))[:500]}")
         if message is None or message.get("op") != "ready":
             raise RulesError("rule engine worker did not start")
         self.ready = True

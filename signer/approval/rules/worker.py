@@ -1,9 +1,11 @@
 """Child side of the rule sandbox: one process, a fresh QuickJS context for every call.
 
 ``RuleEngine`` starts it as ``python -I -m signer.approval.rules.worker <address-space-bytes>``
-with an empty environment, so nothing of the signer (keys, passwords, environment variables)
-exists in this process. It needs only the standard library and dukpy (sandbox.py), and speaks
-JSON lines:
+with an empty environment, in an empty folder, with only its two pipes (and /dev/null as
+stderr), so nothing of the signer (keys, passwords, environment variables) exists in this
+process. Before it reads the rule file it confines itself for good (confine.py: no new
+privileges, a seccomp filter, rlimits). It needs only the standard library and dukpy
+(sandbox.py), and speaks JSON lines:
 
     parent -> worker  {"op": "init", "source": str}            first line: the rule file
                       {"op": "call", "fn": str, "arg": str}      arg is the request's JSON text
@@ -11,6 +13,7 @@ JSON lines:
                       {"op": "stored"} or {"op": "refused", "message": str}   the answer to a "put"
                       {"op": "idle"}                            no call follows at once: build
     worker -> parent  {"op": "ready"}                           after init, before the first call
+                      {"op": "error", "message": str}           instead, when it cannot confine itself
                       {"op": "log", "args": [str, ...]}         console.log / console.error
                       {"op": "get", "key": str}                 storage.get; waits for "value"
                       {"op": "put", "key": str, "value": str}   storage.put; waits for the answer
@@ -30,6 +33,7 @@ import sys
 from collections import deque
 from typing import Any, BinaryIO
 
+from signer.approval.rules.confine import ConfinementError, confine
 from signer.approval.rules.sandbox import Sandbox
 
 # Fresh contexts kept built ahead of requests: two, so that a caller who was waiting for this
@@ -125,10 +129,17 @@ def main(argv: list[str]) -> int:
     # The parent owns interruption (it kills us on a deadline); a terminal Ctrl-C is not ours.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent()
-    if len(argv) > 1 and int(argv[1]) > 0:
-        limit = int(argv[1])
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return serve(Channel(sys.stdin.fileno(), sys.stdout.buffer))
+    channel = Channel(sys.stdin.fileno(), sys.stdout.buffer)
+    try:
+        if len(argv) > 1 and int(argv[1]) > 0:
+            limit = int(argv[1])
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        # Everything the worker will use is loaded by now (dukpy, json, the BigNumber source).
+        confine()
+    except (ConfinementError, OSError, ValueError) as err:
+        channel.send({"op": "error", "message": f"cannot confine the rule worker: {err}"})
+        return 2
+    return serve(channel)
 
 
 if __name__ == "__main__":
