@@ -21,11 +21,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from urllib.parse import quote
 
 from signer.clique.guard.errors import SealGuardUnavailable
+from signer.clique.guard.groupcommit import GroupCommit
 from signer.clique.guard.policy import Decision, Proposal, SealRecord
 from signer.clique.guard.store import KEEP_HEIGHTS, KEEP_PER_HEIGHT, Decide
 
@@ -67,6 +68,7 @@ class SqliteStore:
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(path)
         self._lock = threading.Lock()
+        self._group: GroupCommit[tuple[Proposal, Decide], Decision] = GroupCommit(self._record_batch)
         self._conn: sqlite3.Connection | None = None
         self._identity: tuple[int, int] | None = None
         self._opened_once = False
@@ -162,30 +164,51 @@ class SqliteStore:
                 raise self._unavailable(f"refusing to seal, the database failed: {exc}") from exc
 
     def check_and_record(self, proposal: Proposal, decide: Decide) -> Decision:
-        p = proposal
+        # Concurrent seals share one transaction and one fsync (groupcommit.py); each returns
+        # only once the commit holding its record is durable.
+        return self._group.submit((proposal, decide))
+
+    def _record_batch(self, batch: Sequence[tuple[Proposal, Decide]]) -> list[Decision | BaseException]:
+        results: list[Decision | BaseException] = []
         with self._transaction() as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM seals WHERE chain_id = ? AND signer = ? AND height = "
-                "(SELECT max(height) FROM seals WHERE chain_id = ? AND signer = ?)",
-                (p.chain_id, p.signer, p.chain_id, p.signer),
-            ).fetchall()
-            decision = decide([_record(r) for r in rows])
-            if decision.record:
-                conn.execute(
-                    f"INSERT INTO seals ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, decision.at,
-                     p.header_time, p.instance),
-                )  # fmt: skip
-                conn.execute(
-                    "DELETE FROM seals WHERE chain_id = ? AND signer = ? AND height <= ?",
-                    (p.chain_id, p.signer, p.height - KEEP_HEIGHTS),
-                )
-                conn.execute(
-                    "DELETE FROM seals WHERE chain_id = ?1 AND signer = ?2 AND height = ?3"
-                    " AND seal_hash NOT IN (SELECT seal_hash FROM seals"
-                    "  WHERE chain_id = ?1 AND signer = ?2 AND height = ?3 ORDER BY sealed_at DESC LIMIT ?4)",
-                    (p.chain_id, p.signer, p.height, KEEP_PER_HEIGHT),
-                )
+            for proposal, decide in batch:
+                # A savepoint per record: one whose policy raises leaves the others' records.
+                conn.execute("SAVEPOINT seal")
+                try:
+                    results.append(self._record(conn, proposal, decide))
+                except sqlite3.Error:
+                    raise  # the whole transaction is in doubt: every seal of the batch refuses
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO seal")
+                    results.append(exc)
+                conn.execute("RELEASE seal")
+        return results
+
+    def _record(self, conn: sqlite3.Connection, proposal: Proposal, decide: Decide) -> Decision:
+        """Read the key's top height, decide, record: one seal's part of a transaction."""
+        p = proposal
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM seals WHERE chain_id = ? AND signer = ? AND height = "
+            "(SELECT max(height) FROM seals WHERE chain_id = ? AND signer = ?)",
+            (p.chain_id, p.signer, p.chain_id, p.signer),
+        ).fetchall()
+        decision = decide([_record(r) for r in rows])
+        if decision.record:
+            conn.execute(
+                f"INSERT INTO seals ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, decision.at,
+                 p.header_time, p.instance),
+            )  # fmt: skip
+            conn.execute(
+                "DELETE FROM seals WHERE chain_id = ? AND signer = ? AND height <= ?",
+                (p.chain_id, p.signer, p.height - KEEP_HEIGHTS),
+            )
+            conn.execute(
+                "DELETE FROM seals WHERE chain_id = ?1 AND signer = ?2 AND height = ?3"
+                " AND seal_hash NOT IN (SELECT seal_hash FROM seals"
+                "  WHERE chain_id = ?1 AND signer = ?2 AND height = ?3 ORDER BY sealed_at DESC LIMIT ?4)",
+                (p.chain_id, p.signer, p.height, KEEP_PER_HEIGHT),
+            )
         return decision
 
     def show(self, chain_id: int | None, signer: str | None, heights: int) -> list[SealRecord]:
