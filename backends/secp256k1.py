@@ -65,10 +65,10 @@ def verify_for_address(digest: bytes, signature: Signature, address: str) -> Non
     if signature.s > HALF_N or not 0 < signature.r < SECP256K1_N or signature.y_parity not in (0, 1):
         raise SignatureMismatch("the signature is malformed (high s, or r/v out of range)")
     try:
-        recovered = address_of_public_key(
-            recover_public_key(digest, signature.y_parity, signature.r, signature.s)
-        )
+        public_key = recover_public_key(digest, signature.y_parity, signature.r, signature.s)
     except Exception as exc:
         raise SignatureMismatch(f"the signature cannot be recovered: {exc}") from exc
-    if recovered.lower() != address.lower():
+    # Compared as 20 raw bytes: the EIP-55 spelling (another keccak) is only needed to report.
+    if keccak(public_key[1:])[-20:].hex() != address.lower().removeprefix("0x"):
+        recovered = address_of_public_key(public_key)
         raise SignatureMismatch(f"the signature recovers to {recovered}, not to the account {address}")

@@ -47,6 +47,18 @@ def summarise(collapsed: Path) -> list[str]:
                 seen.add(name)
                 by_process[kind][name] += int(count)
     lines = []
+    own: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        kind = "worker" if "rules/worker.py" in stack or "rules.worker" in frames[0] else "signer"
+        # the innermost frame of our own code: where the time is spent, libraries included
+        ours = [f for f in frames if "/signer/" in f or "/backends/" in f]
+        own[kind][(ours[-1] if ours else frames[-1]).split(" ")[0]] += int(count)
+    for kind, counter in own.items():
+        lines.append(f"{kind}: innermost own function (self plus the libraries it calls)")
+        for name, count in counter.most_common(25):
+            lines.append(f"  {100 * count / totals[kind]:5.1f}%  {name}")
     for kind, counter in by_process.items():
         lines.append(f"{kind}: {totals[kind]} samples")
         for name, count in counter.most_common(60):

@@ -132,8 +132,11 @@ class Sandbox:
         self.run(f"sealward attest {digest[:16]}…", [*self.common, "attest", digest])
         return path
 
-    def start(self, *extra: str, rules: Path | None = None, log: Path | None = None) -> None:
-        """Start the daemon; its output goes to ``log`` (appended) when given, else to ours."""
+    def start(
+        self, *extra: str, rules: Path | None = None, log: Path | None = None, poll: float = 0.05
+    ) -> None:
+        """Start the daemon; its output goes to ``log`` (appended) when given, else to ours.
+        Returns once the socket accepts, checked every ``poll`` seconds."""
         args = [self.sealward, "--suppress-bootwarn", *self.common, *self.backend_flags,
                 "--auditlog", str(self.work / "audit.log"), "--loglevel", "2", *extra]  # fmt: skip
         if rules is not None:
@@ -149,7 +152,7 @@ class Sandbox:
         while not socket_accepts(self.socket):
             if self.daemon.poll() is not None or time.monotonic() > deadline:
                 raise SandboxError("the signer did not start (see its log above)")
-            time.sleep(0.01)
+            time.sleep(poll)
 
     def stop(self) -> None:
         if self.daemon is not None and self.daemon.poll() is None:
