@@ -66,10 +66,25 @@ class Pkcs11Backend:
         found: list[Account] = []
         for token in self._tokens.values():
             try:
-                found.extend(self._account(ref) for ref in self._scan(token))
+                found.extend(self._account(ref) for ref in self._scan_or_rescan(token))
             except Exception as exc:  # one absent token must not hide the others' accounts
                 log.warning("PKCS#11 token %s skipped: %s", token.label, exc)
         return found
+
+    def _scan_or_rescan(self, token: TokenSession) -> list[KeyRef]:
+        """The token's keys; when it does not answer, the module rescans (rate-limited) and it is
+        asked once more. Without this, a token pulled and put back stayed "unknown account" for
+        good: the signer looks an account up before it signs, so the rescan that signing does
+        was never reached (found by the fault campaign, docs/reliability.md)."""
+        try:
+            refs = self._scan(token)
+            if not refs:
+                token.check()  # a token that is gone can look like an empty slot (SoftHSM)
+            return refs
+        except DeviceUnavailable:
+            if not self._rescan():
+                raise
+            return self._scan(token)
 
     def _scan(self, token: TokenSession) -> list[KeyRef]:
         refs = token.run(lambda w: _public_keys(w.session, token.label), needs_login=False)
