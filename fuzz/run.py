@@ -13,7 +13,7 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["signer", "backends", "fuzz"]):
-    from fuzz.targets import TARGETS
+    from fuzz.targets import TARGETS, WARM_UP
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,6 +30,8 @@ def main() -> None:
     flags = [f"-artifact_prefix={findings}/", "-max_len=8192", "-timeout=10", "-rss_limit_mb=2048"]
     flags += sys.argv[2:]
     dirs = [str(corpus)] + ([str(seeds)] if seeds.is_dir() else [])
+    if name in WARM_UP:
+        WARM_UP[name]()
     atheris.Setup([sys.argv[0], *flags, *dirs], TARGETS[name])
     atheris.Fuzz()
 

@@ -229,6 +229,16 @@ def http_headers(data: bytes) -> None:
     CorsPolicy(["https://a.example"]).preflight("https://a.example", "POST", text)
 
 
+def _load_kzg_setup() -> None:
+    from signer.codecs.blobs import kzg_setup
+
+    kzg_setup()
+
+
+# Work a target does once per process, done before fuzzing so that it is not taken for a hang: the
+# KZG trusted setup takes 2-4 s to load on first use (two "timeouts" of the first campaign).
+WARM_UP: dict[str, Callable[[], None]] = {"blobs": _load_kzg_setup}
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     t.__name__: t
     for t in (
