@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from signer.clique.sealing import make_header, request_payload
+from signer.tools.ipcclient import IpcClient, RpcError
 from signer.tools.sandbox import SOFTHSM_MODULE, Sandbox
 from tests.e2e.faultkit import (
     Figure,
@@ -32,6 +35,7 @@ from tests.e2e.faultkit import (
 )
 
 pytestmark = pytest.mark.e2e
+CLIQUE = "application/x-clique-header"
 needs_softhsm = pytest.mark.skipif(
     not Path(SOFTHSM_MODULE).exists(), reason="SoftHSM2 is not installed (apt-get install softhsm2)"
 )
@@ -75,14 +79,22 @@ def test_softhsm_token_pulled_and_put_back_mid_stream(box: Sandbox, tmp_path: Pa
     assert figure.serving_again < 10
 
 
+@needs_softhsm
 @pytest.mark.postgres
 def test_postgres_killed_and_restarted_under_the_shared_guard(
     box: Sandbox, tmp_path: Path, pg_server: Any, pg_url: str
 ) -> None:
-    """Two signers share the guard; the active one streams while the server crashes (immediate
-    stop: no checkpoint, as a kill) and comes back; the standby then asks for the same heights."""
-    address = box.keystore_key()
+    """Two signers hold one key and share the guard; the active one streams while the server
+    crashes (immediate stop: no checkpoint, as a kill) and comes back; then the standby asks for
+    the active one's last height on another fork, and must be refused: the record survived."""
+    key = secrets.token_hex(32)
+    address = box.softhsm_key(private_key=key)
+    (tmp_path / "standby").mkdir()
+    standby = Sandbox(tmp_path / "standby")
+    standby.init_vault()
+    assert standby.softhsm_key(private_key=key) == address
     box.start("--guard-db", pg_url, "--seal-guard-instance", "node-a", rules=box.attest())
+    standby.start("--guard-db", pg_url, "--seal-guard-instance", "node-b", rules=standby.attest())
     stream = Stream(box.socket, address).start()
     _settle(stream)
     start = time.monotonic()
@@ -94,6 +106,14 @@ def test_postgres_killed_and_restarted_under_the_shared_guard(
     assert figure.refused > 0
     rows = postgres_guard_rows(pg_url, address)
     check_guard_records(rows, stream.delivered)
+    last = stream.delivered[-1]
+    fork = make_header(last.number, b"\x66" * 32, timestamp=int(time.time()))
+    with (
+        IpcClient(standby.socket) as client,
+        pytest.raises(RpcError, match="sealed by signer instance node-a"),
+    ):
+        client.call("account_signData", CLIQUE, address, request_payload(fork))
+    standby.stop()
     audit_chain_ok(box.sealward, box.work / "audit.log", box.env)
     assert figure.serving_again < 15
 
