@@ -40,7 +40,7 @@ class MemoryStore:
     def location(self) -> str:
         return "memory"
 
-    def check_and_record(self, proposal: Proposal, decide: Decide) -> Decision:
+    def check_and_record(self, proposal: Proposal, decide: Decide, heights: int = 1) -> Decision:
         p = proposal
         with self._lock:
             top = self._top.get((p.chain_id, p.signer), [])

@@ -238,14 +238,14 @@ class App:
 
         cfg = self.config
         try:
-            limits = Limits(cfg.seal_guard_max_future, cfg.seal_guard_clock_slack)
+            limits = Limits(cfg.seal_guard_max_future, cfg.seal_guard_clock_slack, cfg.seal_guard_fork_switch)
             instance = load_instance_id(cfg.configdir, cfg.seal_guard_instance)
         except (ValueError, OSError) as exc:
             raise StartupError(f"seal guard: {exc}") from exc
         guard: Any = open_guard(cfg.guard_location, cfg.seal_guard, instance=instance, limits=limits)
         log.info(
-            "Seal guard enabled mode=%s instance=%s max-future=%ds clock-slack=%ds",
-            cfg.seal_guard, instance, limits.max_future, limits.clock_slack,
+            "Seal guard enabled mode=%s instance=%s max-future=%ds clock-slack=%ds fork-switch=%d",
+            cfg.seal_guard, instance, limits.max_future, limits.clock_slack, limits.fork_switch,
         )  # fmt: skip
         if self.metrics is not None:
             from signer.ops.instruments import MeteredSealGuard

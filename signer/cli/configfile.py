@@ -35,6 +35,7 @@ _KEYS: dict[str, tuple[str, str, type]] = {
     "seal-guard": ("seal_guard", "seal_guard", str),
     "seal-guard-max-future": ("seal_guard_max_future", "seal_guard_max_future", int),
     "seal-guard-clock-slack": ("seal_guard_clock_slack", "seal_guard_clock_slack", int),
+    "seal-guard-fork-switch": ("seal_guard_fork_switch", "seal_guard_fork_switch", int),
     "seal-guard-instance": ("seal_guard_instance", "seal_guard_instance", str),
     "guard-db": ("guard_db", "guard_db", str),
     "metrics": ("metrics", "metrics", bool),

@@ -17,10 +17,12 @@ What an honest geth v1.13 sends bounds what is allowed (docs/seal-guard.md has t
   latency varies: 0.36 s was measured on a loaded 2-core machine), so their spacing is no bound;
 * heights advance by at least one period of header time per block (period >= 1 s assumed).
 
-Only the highest recorded height matters: below it is a rollback, above it is new ground (if the
+The highest recorded height decides: below it is a rollback, above it is new ground (if the
 timestamps can explain the jump), and at it the records there say whether this is the same header
-again, a re-seal on the same parent by the same instance, a second fork, or another instance's
-height.
+again, a re-seal on the same parent by the same instance, another instance's height, or a second
+parent. A second parent is what geth asks for after a reorg between sibling blocks; it is allowed
+once (fresh, at most two parents per height) unless the key switched within the last
+``fork_switch`` heights, which is why the stores load that many heights.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ DEFAULT_MAX_FUTURE = 60
 DEFAULT_CLOCK_SLACK = 10
 # The shortest clique period the height-jump bound assumes (clique's own minimum for timed blocks).
 MIN_PERIOD = 1
+# After a reorg between siblings a key may seal its top height once more on the other sibling,
+# at most once every this many heights (--seal-guard-fork-switch; 0: never).
+DEFAULT_FORK_SWITCH = 16
+MAX_PARENTS_PER_HEIGHT = 2
 
 _ADDRESS = re.compile(r"0x[0-9a-f]{40}")
 _INSTANCE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -76,15 +82,23 @@ def check_instance(instance: str) -> str:
 
 @dataclass(frozen=True)
 class Limits:
-    """The time bounds of the policy (seconds); flags ``--seal-guard-max-future`` and
-    ``--seal-guard-clock-slack``."""
+    """The bounds of the policy: seconds (``--seal-guard-max-future``, ``--seal-guard-clock-slack``)
+    and heights between fork switches (``--seal-guard-fork-switch``, 0: never)."""
 
     max_future: int = DEFAULT_MAX_FUTURE
     clock_slack: int = DEFAULT_CLOCK_SLACK
+    fork_switch: int = DEFAULT_FORK_SWITCH
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_future <= 86_400 or not 0 <= self.clock_slack <= 3_600:
             raise ValueError("seal guard max-future must be 0..86400 s and clock slack 0..3600 s")
+        if not 0 <= self.fork_switch <= 10_000:
+            raise ValueError("seal guard fork-switch spacing must be 0..10000 heights")
+
+    @property
+    def window(self) -> int:
+        """How many of a key's highest heights the policy reads."""
+        return max(1, self.fork_switch)
 
 
 @dataclass(frozen=True)
@@ -176,8 +190,8 @@ def _refuse(reason: str, now: float) -> Decision:
 
 
 def decide(mode: Mode, limits: Limits, prior: Iterable[SealRecord], p: Proposal, now: float) -> Decision:
-    """Allow or refuse ``p`` at time ``now`` given the earlier seals of its key (any superset of
-    the top height)."""
+    """Allow or refuse ``p`` at time ``now`` given the earlier seals of its key: at least those at
+    its ``limits.window`` highest heights (the stores load exactly those)."""
     if mode is Mode.OFF:
         return Decision(True, False, "seal guard off", now)
     where = f"height {p.height} for {p.signer} on chain {p.chain_id}"
@@ -193,9 +207,8 @@ def decide(mode: Mode, limits: Limits, prior: Iterable[SealRecord], p: Proposal,
     if not records:
         return Decision(True, True, "first seal for this key", now)
     top = max(r.height for r in records)
-    at_top = [r for r in records if r.height == top]
     if p.height > top:
-        return _new_height(p, top, at_top, limits, where, now)
+        return _new_height(p, top, [r for r in records if r.height == top], limits, where, now)
     if p.height < top:
         return _refuse(
             f"refusing to seal {where}: height {top} is already sealed and the guard never "
@@ -203,7 +216,7 @@ def decide(mode: Mode, limits: Limits, prior: Iterable[SealRecord], p: Proposal,
             f"--signer {p.signer} --height {p.height}`",
             now,
         )
-    return _same_height(mode, limits, at_top, p, where, now)
+    return _same_height(mode, limits, records, top, p, where, now)
 
 
 def _new_height(
@@ -226,8 +239,9 @@ def _new_height(
 
 
 def _same_height(
-    mode: Mode, limits: Limits, at_top: list[SealRecord], p: Proposal, where: str, now: float
+    mode: Mode, limits: Limits, records: list[SealRecord], top: int, p: Proposal, where: str, now: float
 ) -> Decision:
+    at_top = [r for r in records if r.height == top]
     owners = {r.instance for r in at_top if r.instance is not None}
     foreign = sorted(owners - {p.instance})
     if foreign:
@@ -243,25 +257,59 @@ def _same_height(
     # header asked again: signing it again reveals nothing new and cannot fork the chain.
     if any(r.seal_hash == p.seal_hash and r.parent_hash == p.parent_hash for r in at_top):
         return Decision(True, False, "same header sealed again", now)
-    sealed_parent = at_top[0].parent_hash  # every record at one height shares its parent
-    if p.parent_hash != sealed_parent:
-        return _refuse(
-            f"refusing to seal {where} on parent {_hex(p.parent_hash)}: this height is "
-            f"already sealed on parent {_hex(sealed_parent)} (two forks at one height is equivocation)",
-            now,
-        )
+    parents = sorted({r.parent_hash for r in at_top})
     if mode is Mode.STRICT:
         return _refuse(
-            f"(strict) refusing to seal {where} with seal hash {_hex(p.seal_hash)}: this "
-            f"height is already sealed with seal hash {_hex(at_top[0].seal_hash)}",
+            f"(strict) refusing to seal {where} with seal hash {_hex(p.seal_hash)} on parent "
+            f"{_hex(p.parent_hash)}: this height is already sealed with seal hash "
+            f"{_hex(at_top[0].seal_hash)} on parent {_hex(at_top[0].parent_hash)}",
             now,
         )
     behind = now - p.header_time
+    switch = p.parent_hash not in parents
     if behind > limits.clock_slack:
+        what = f"seal {where} on another parent {_hex(p.parent_hash)}" if switch else f"re-seal {where}"
         return _refuse(
-            f"refusing to re-seal {where}: header time {p.header_time} is {behind:.0f} s behind this "
+            f"refusing to {what}: header time {p.header_time} is {behind:.0f} s behind this "
             f"signer's clock; geth re-seals with a fresh timestamp (--seal-guard-clock-slack "
-            f"{limits.clock_slack})",
+            f"{limits.clock_slack}); sealed so far on parent {', '.join(_hex(x) for x in parents)}",
             now,
         )
+    if switch:
+        refusal = _switch_refusal(limits, records, top, parents, p, where)
+        if refusal is not None:
+            return _refuse(refusal, now)
+        return Decision(True, True, "another parent at the top height (geth switched forks)", now)
     return Decision(True, True, f"re-seal on the same parent ({len(at_top)} before)", now)
+
+
+def _switch_refusal(
+    limits: Limits, records: list[SealRecord], top: int, parents: list[bytes], p: Proposal, where: str
+) -> str | None:
+    """Why sealing the top height on a second parent is refused, or None when it is allowed.
+
+    After a reorg between sibling blocks geth asks for the height it just sealed on the winning
+    sibling: refusing every such request can leave no signer allowed to seal that height, and the
+    chain halts (three sealers did within two minutes). So one switch is allowed, at most once
+    every ``limits.fork_switch`` heights: a second fork gets at most that share of this key's
+    blocks, too few to keep it going.
+    """
+    equivocation = (
+        f"refusing to seal {where} on parent {_hex(p.parent_hash)}: this height is already sealed "
+        f"on parent {', '.join(_hex(x) for x in parents)} (two forks at one height is equivocation)"
+    )
+    if limits.fork_switch == 0:
+        return equivocation + "; --seal-guard-fork-switch 0 allows no switch"
+    if len(parents) >= MAX_PARENTS_PER_HEIGHT:
+        return equivocation + f"; at most {MAX_PARENTS_PER_HEIGHT} parents per height"
+    switched = [
+        height
+        for height in {r.height for r in records if top - limits.fork_switch < r.height < top}
+        if len({r.parent_hash for r in records if r.height == height}) > 1
+    ]
+    if switched:
+        return (
+            equivocation + f"; this key already switched forks at height {max(switched)}, and "
+            f"switches are at least {limits.fork_switch} heights apart (--seal-guard-fork-switch)"
+        )
+    return None

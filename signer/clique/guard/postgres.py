@@ -151,16 +151,16 @@ class PostgresStore:
             (chain_id, signer),
         )
 
-    def check_and_record(self, proposal: Proposal, decide: Decide) -> Decision:
+    def check_and_record(self, proposal: Proposal, decide: Decide, heights: int = 1) -> Decision:
         p = proposal
 
         def work(cur: psycopg.Cursor[tuple[Any, ...]]) -> Decision:
             self._lock_key(cur, p.chain_id, p.signer)
             rows = cur.execute(
                 f"SELECT {_COLUMNS} FROM {SEALS_TABLE} WHERE chain_id = %(c)s AND signer = %(s)s"
-                f" AND height = (SELECT max(height) FROM {SEALS_TABLE}"
-                "  WHERE chain_id = %(c)s AND signer = %(s)s)",
-                {"c": p.chain_id, "s": p.signer},
+                f" AND height > (SELECT max(height) FROM {SEALS_TABLE}"
+                "  WHERE chain_id = %(c)s AND signer = %(s)s) - %(n)s",
+                {"c": p.chain_id, "s": p.signer, "n": heights},
             ).fetchall()
             decision = decide([_record(r) for r in rows])
             if decision.record:

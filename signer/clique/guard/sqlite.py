@@ -68,7 +68,7 @@ class SqliteStore:
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(path)
         self._lock = threading.Lock()
-        self._group: GroupCommit[tuple[Proposal, Decide], Decision] = GroupCommit(self._record_batch)
+        self._group: GroupCommit[tuple[Proposal, Decide, int], Decision] = GroupCommit(self._record_batch)
         self._conn: sqlite3.Connection | None = None
         self._identity: tuple[int, int] | None = None
         self._opened_once = False
@@ -163,19 +163,19 @@ class SqliteStore:
                 self._drop()  # its state is unknown after an I/O error; reopen next time
                 raise self._unavailable(f"refusing to seal, the database failed: {exc}") from exc
 
-    def check_and_record(self, proposal: Proposal, decide: Decide) -> Decision:
+    def check_and_record(self, proposal: Proposal, decide: Decide, heights: int = 1) -> Decision:
         # Concurrent seals share one transaction and one fsync (groupcommit.py); each returns
         # only once the commit holding its record is durable.
-        return self._group.submit((proposal, decide))
+        return self._group.submit((proposal, decide, heights))
 
-    def _record_batch(self, batch: Sequence[tuple[Proposal, Decide]]) -> list[Decision | BaseException]:
+    def _record_batch(self, batch: Sequence[tuple[Proposal, Decide, int]]) -> list[Decision | BaseException]:
         results: list[Decision | BaseException] = []
         with self._transaction() as conn:
-            for proposal, decide in batch:
+            for proposal, decide, heights in batch:
                 # A savepoint per record: one whose policy raises leaves the others' records.
                 conn.execute("SAVEPOINT seal")
                 try:
-                    results.append(self._record(conn, proposal, decide))
+                    results.append(self._record(conn, proposal, decide, heights))
                 except sqlite3.Error:
                     raise  # the whole transaction is in doubt: every seal of the batch refuses
                 except Exception as exc:
@@ -184,13 +184,14 @@ class SqliteStore:
                 conn.execute("RELEASE seal")
         return results
 
-    def _record(self, conn: sqlite3.Connection, proposal: Proposal, decide: Decide) -> Decision:
-        """Read the key's top height, decide, record: one seal's part of a transaction."""
+    def _record(self, conn: sqlite3.Connection, proposal: Proposal, decide: Decide, heights: int) -> Decision:
+        """Read the key's ``heights`` highest heights, decide, record: one seal's part of a
+        transaction."""
         p = proposal
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM seals WHERE chain_id = ? AND signer = ? AND height = "
-            "(SELECT max(height) FROM seals WHERE chain_id = ? AND signer = ?)",
-            (p.chain_id, p.signer, p.chain_id, p.signer),
+            f"SELECT {_COLUMNS} FROM seals WHERE chain_id = ?1 AND signer = ?2 AND height > "
+            "(SELECT max(height) FROM seals WHERE chain_id = ?1 AND signer = ?2) - ?3",
+            (p.chain_id, p.signer, heights),
         ).fetchall()
         decision = decide([_record(r) for r in rows])
         if decision.record:

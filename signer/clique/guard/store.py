@@ -51,9 +51,10 @@ class GuardStore(Protocol):
         """Where the records live, fit for messages (passwords redacted)."""
         ...
 
-    def check_and_record(self, proposal: Proposal, decide: Decide) -> Decision:
+    def check_and_record(self, proposal: Proposal, decide: Decide, heights: int = 1) -> Decision:
         """In one transaction locked against every other writer of the proposal's key: load the
-        records at the key's highest height, call ``decide`` on them, and when it says ``record``,
+        records at the key's ``heights`` highest heights (top - heights < height <= top), call
+        ``decide`` on them, and when it says ``record``,
         insert the proposal (sealed at ``decision.at``) and prune heights older than KEEP_HEIGHTS
         and all but the newest KEEP_PER_HEIGHT records of its height. Returns only after the
         commit is durable. Raises SealGuardUnavailable on any database failure."""
@@ -102,7 +103,9 @@ class SealGuard:
             raise SealGuardRefused(f"seal guard: {exc}") from None
         # The clock is read inside the store's transaction, after any wait for the lock.
         decision = self.store.check_and_record(
-            proposal, lambda prior: decide(self.mode, self.limits, prior, proposal, self.clock())
+            proposal,
+            lambda prior: decide(self.mode, self.limits, prior, proposal, self.clock()),
+            self.limits.window,
         )
         if not decision.allowed:
             raise SealGuardRefused(decision.reason)

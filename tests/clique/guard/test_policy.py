@@ -82,17 +82,60 @@ def test_identical_header_again_is_allowed_and_not_recorded(mode: Mode) -> None:
     assert d.allowed and not d.record
 
 
-@pytest.mark.parametrize("mode", GUARDED)
-def test_other_parent_at_sealed_height_names_both_parents(mode: Mode) -> None:
-    d = run(mode, [rec(10, 1, P1)], prop(10, 2, P2))
-    assert not d.allowed
+def test_strict_refuses_another_parent_and_names_both() -> None:
+    d = run(Mode.STRICT, [rec(10, 1, P1)], prop(10, 2, P2))
+    assert not d.allowed and "strict" in d.reason
     assert "0x" + P1.hex() in d.reason and "0x" + P2.hex() in d.reason
-    assert "equivocation" in d.reason
 
 
-def test_same_seal_hash_claimed_on_another_parent_is_equivocation() -> None:
-    d = run(Mode.RESUBMIT, [rec(10, 1, P1)], prop(10, 1, P2))
-    assert not d.allowed and "equivocation" in d.reason
+# --- another parent at the top height: geth switching between sibling blocks ------------------
+
+
+def test_one_switch_to_another_parent_is_allowed_after_a_reorg() -> None:
+    """Both sealers allowed at height 8 had sealed it on one sibling of block 7 when the network
+    settled on the other: refusing them both halted a three-sealer chain."""
+    d = run(Mode.RESUBMIT, [rec(10, 1, P1)], prop(10, 2, P2))
+    assert d.allowed and d.record and "switched forks" in d.reason
+    same_hash = run(Mode.RESUBMIT, [rec(10, 1, P1)], prop(10, 1, P2))  # a hash commits to its parent,
+    assert same_hash.allowed  # so the same hash on another parent is a different header: a switch
+
+
+def test_a_third_parent_at_one_height_is_refused() -> None:
+    d = run(Mode.RESUBMIT, [rec(10, 1, P1), rec(10, 2, P2)], prop(10, 3, b"\x03" * 32))
+    assert not d.allowed and "equivocation" in d.reason and "at most 2 parents per height" in d.reason
+    assert "0x" + P1.hex() in d.reason and "0x" + P2.hex() in d.reason
+
+
+def test_after_a_switch_both_parents_take_fresh_reseals() -> None:
+    switched = [rec(10, 1, P1), rec(10, 2, P2)]
+    assert run(Mode.RESUBMIT, switched, prop(10, 3, P1)).allowed
+    assert run(Mode.RESUBMIT, switched, prop(10, 4, P2)).allowed
+
+
+@pytest.mark.parametrize(("since", "allowed"), [(15, False), (16, True), (1, False)])
+def test_switches_are_at_least_fork_switch_heights_apart(since: int, allowed: bool) -> None:
+    top = 100
+    records = [rec(top - since, 7, P1), rec(top - since, 8, P2), rec(top, 1, P1)]
+    d = run(Mode.RESUBMIT, records, prop(top, 2, P2))
+    assert d.allowed is allowed, d.reason
+    if not allowed:
+        assert f"already switched forks at height {top - since}" in d.reason
+        assert "--seal-guard-fork-switch" in d.reason
+
+
+def test_fork_switch_zero_never_switches() -> None:
+    d = run(Mode.RESUBMIT, [rec(10, 1, P1)], prop(10, 2, P2), limits=Limits(fork_switch=0))
+    assert not d.allowed and "equivocation" in d.reason and "--seal-guard-fork-switch 0" in d.reason
+
+
+def test_a_switch_needs_a_fresh_header() -> None:
+    d = run(Mode.RESUBMIT, [rec(10, 1, P1)], prop(10, 2, P2, time=T - 60))
+    assert not d.allowed and "on another parent" in d.reason and "60 s behind" in d.reason
+    assert "0x" + P1.hex() in d.reason
+
+
+def test_limits_window_covers_the_switch_spacing() -> None:
+    assert Limits().window == 16 and Limits(fork_switch=0).window == 1
 
 
 def test_strict_refuses_a_second_seal_hash_on_the_same_parent() -> None:
@@ -218,10 +261,11 @@ def test_legacy_records_do_not_bound_height_jumps() -> None:
     assert run(Mode.RESUBMIT, legacy, prop(100_000, 2, P2)).allowed
 
 
-def test_legacy_records_still_refuse_rollbacks_and_forks() -> None:
+def test_legacy_records_still_refuse_rollbacks_and_stale_forks() -> None:
     legacy = [rec(100, 1, time=None, instance=None)]
     assert not run(Mode.RESUBMIT, legacy, prop(99, 2)).allowed
-    assert "equivocation" in run(Mode.RESUBMIT, legacy, prop(100, 2, P2)).reason
+    assert "behind" in run(Mode.RESUBMIT, legacy, prop(100, 2, P2, time=T - 60)).reason
+    assert not run(Mode.STRICT, legacy, prop(100, 2, P2)).allowed
 
 
 def test_a_legacy_record_belongs_to_no_instance_so_any_instance_may_reseal_it() -> None:

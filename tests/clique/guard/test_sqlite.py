@@ -70,8 +70,8 @@ def test_a_version_1_file_is_migrated_and_its_records_still_guard(tmp_path: Path
     assert (legacy.height, legacy.header_time, legacy.instance) == (100, None, None)
     with pytest.raises(SealGuardRefused, match="height 100 is already sealed"):
         guard.check_and_record(CHAIN, SIGNER, 99, h(99), P1, fresh(guard))
-    with pytest.raises(SealGuardRefused, match="equivocation"):
-        guard.check_and_record(CHAIN, SIGNER, 100, h(7), P2, fresh(guard))
+    with pytest.raises(SealGuardRefused, match="on another parent"):
+        guard.check_and_record(CHAIN, SIGNER, 100, h(7), P2, fresh(guard) - 600)
     # The single-sealer chain goes on after the upgrade: a re-seal of the legacy top, then more.
     guard.check_and_record(CHAIN, SIGNER, 100, h(101), P1, fresh(guard))
     guard.check_and_record(CHAIN, SIGNER, 101, h(102), P1, fresh(guard))

@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from signer.clique.guard import SealGuard, SealGuardRefused, open_guard
+from signer.clique.guard import Limits, SealGuard, SealGuardRefused, open_guard
 from signer.clique.guard.store import KEEP_HEIGHTS, KEEP_PER_HEIGHT
 from tests.clique.guard.kit import INSTANCE, fresh, guard_at
 
 CHAIN = 1337
 SIGNER = "0x" + "ab" * 20
 CHECKSUMMED = "0x" + "AB" * 20
-P1, P2 = b"\x01" * 32, b"\x02" * 32
+P1, P2, P3 = b"\x01" * 32, b"\x02" * 32, b"\x03" * 32
 
 
 def h(n: int) -> bytes:
@@ -43,8 +43,9 @@ def test_records_survive_reopening(guard_target: str) -> None:
 def test_refusals_record_nothing(guard_target: str) -> None:
     guard = guard_at(guard_target, "strict")
     guard.check_and_record(CHAIN, SIGNER, 10, h(1), P1, fresh(guard))
-    with pytest.raises(SealGuardRefused, match="equivocation"):
+    with pytest.raises(SealGuardRefused, match="strict") as refused:
         guard.check_and_record(CHAIN, SIGNER, 10, h(2), P2, fresh(guard))
+    assert P1.hex() in str(refused.value) and P2.hex() in str(refused.value)
     with pytest.raises(SealGuardRefused, match="strict"):
         guard.check_and_record(CHAIN, SIGNER, 10, h(3), P1, fresh(guard))
     assert heights(guard) == [(10, h(1))]
@@ -59,8 +60,27 @@ def test_reseals_are_recorded_and_only_the_newest_are_kept(guard_target: str) ->
     assert sorted(kept) == [h(seal) for seal in range(count - KEEP_PER_HEIGHT, count)]
     # A pruned header asked again is a re-seal like any other: allowed while fresh.
     guard.check_and_record(CHAIN, SIGNER, 10, h(0), P1, fresh(guard))
+    guard.check_and_record(CHAIN, SIGNER, 10, h(98), P2, fresh(guard))  # one switch after a reorg
     with pytest.raises(SealGuardRefused, match="equivocation"):
-        guard.check_and_record(CHAIN, SIGNER, 10, h(99), P2, fresh(guard))
+        guard.check_and_record(CHAIN, SIGNER, 10, h(99), P3, fresh(guard))
+
+
+def test_fork_switches_are_spaced_across_the_heights_the_store_loads(guard_target: str) -> None:
+    guard = guard_at(guard_target)
+    guard.check_and_record(CHAIN, SIGNER, 10, h(1), P1, fresh(guard))
+    guard.check_and_record(CHAIN, SIGNER, 10, h(2), P2, fresh(guard))  # switch at 10
+    guard.check_and_record(CHAIN, SIGNER, 12, h(3), P1, fresh(guard))
+    with pytest.raises(SealGuardRefused, match="already switched forks at height 10"):
+        guard.check_and_record(CHAIN, SIGNER, 12, h(4), P2, fresh(guard))
+    guard.check_and_record(CHAIN, SIGNER, 26, h(5), P1, fresh(guard))
+    guard.check_and_record(CHAIN, SIGNER, 26, h(6), P2, fresh(guard))  # 16 heights later: allowed
+    assert {(r.height, r.parent_hash) for r in guard.show(heights=20)} == {
+        (10, P1),
+        (10, P2),
+        (12, P1),
+        (26, P1),
+        (26, P2),
+    }
 
 
 def test_reseals_on_the_real_clock_need_no_spacing(guard_target: str) -> None:
@@ -168,7 +188,7 @@ def test_extreme_values_fit(guard_target: str) -> None:
 
 
 def test_threads_sharing_one_guard_never_fork(guard_target: str) -> None:
-    guard = guard_at(guard_target)
+    guard = guard_at(guard_target, limits=Limits(fork_switch=0))  # no switches: one parent a height
     accepted: list[tuple[int, bytes]] = []
     start = threading.Barrier(4)
 
