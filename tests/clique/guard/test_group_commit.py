@@ -90,7 +90,9 @@ def test_a_seal_whose_decision_fails_leaves_its_batch_mates_recorded(tmp_path: P
     def broken(prior: object) -> Decision:
         raise ValueError("policy bug")
 
-    results = store._record_batch([(proposals[0], allow), (proposals[1], broken), (proposals[2], allow)])
+    results = store._record_batch(
+        [(proposals[0], allow, 1), (proposals[1], broken, 1), (proposals[2], allow, 1)]
+    )
     assert isinstance(results[1], ValueError)
     assert [type(r) for r in results[::2]] == [Decision, Decision]
     assert {r.signer for r in store.show(CHAIN, None, 1)} == {signer(0), signer(2)}
