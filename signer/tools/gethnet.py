@@ -93,6 +93,7 @@ class GethNode:
     extra_flags: list[str] = field(default_factory=list)
     http_port: int = field(default_factory=free_port)
     p2p_port: int = field(default_factory=free_port)
+    authrpc_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -102,6 +103,15 @@ class GethNode:
     @property
     def log_path(self) -> Path:
         return self.datadir / "geth.log"
+
+    @property
+    def authrpc_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.authrpc_port}"
+
+    @property
+    def jwt_secret_path(self) -> Path:
+        """The Engine API secret geth writes on its first start."""
+        return self.datadir / "geth" / "jwtsecret"
 
     def init(self, genesis: dict[str, Any]) -> None:
         self.datadir.mkdir(parents=True, exist_ok=True)
@@ -121,7 +131,7 @@ class GethNode:
             "--port", str(self.p2p_port), "--syncmode", "full",
             "--http", "--http.addr", LOOPBACK, "--http.port", str(self.http_port),
             "--http.api", "eth,net,web3,clique,admin,txpool,debug,miner",
-            "--ipcdisable", "--authrpc.addr", LOOPBACK, "--authrpc.port", str(free_port()),
+            "--ipcdisable", "--authrpc.addr", LOOPBACK, "--authrpc.port", str(self.authrpc_port),
         ]  # fmt: skip
         if self.signer is not None:
             args += ["--signer", str(self.signer)]
