@@ -54,6 +54,7 @@ class Sandbox:
         self.sealward = str(Path(sys.executable).with_name("sealward"))
         self.backend_flags: list[str] = ["--keystore", ""]
         self.daemon: subprocess.Popen[bytes] | None = None
+        self.pins: dict[str, str] = {}
         self.hsm_token: str | None = None
         self.hsm_pin: str | None = None  # a throw-away token's PIN, for in-process floors
 
@@ -87,6 +88,7 @@ class Sandbox:
                 f"SoftHSM is not installed ({SOFTHSM_MODULE} missing): apt-get install softhsm2"
             )
         pin = secrets.token_hex(4)
+        self.pins[token] = pin  # kept in memory for tests that break and mend the vault's copy
         hsm_dir = self.work / "softhsm"
         subprocess.run(["sh", str(SOFTHSM_SCRIPT), str(hsm_dir), token, pin, secrets.token_hex(8)],
                        check=True, capture_output=True, timeout=60)  # fmt: skip
