@@ -59,6 +59,7 @@ class _Connection:
         self._unanswered = 0  # messages whose answer has not been written yet
         self._drained = threading.Condition()
         self._reserved = 0  # bytes of the read budget this connection holds
+        self._warned = False
 
     def serve(self) -> None:
         # A send timeout only (SO_SNDTIMEO): reads may idle forever, as geth keeps its connection
@@ -129,7 +130,9 @@ class _Connection:
         try:
             ticket = self._server.admission.admit(self, dispatcher.pooled_calls(message), size)
         except LimitExceeded as exc:
-            log.warning("IPC request refused err=%s", exc)
+            # Once per connection at warning level: a flooding client must not flood the log too.
+            (log.debug if self._warned else log.warning)("IPC request refused err=%s", exc)
+            self._warned = True
             refused = dispatcher.refuse(message, exc)
             if refused is not None:
                 self._write(encode(refused) + b"\n")
