@@ -17,8 +17,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import rlp
-
 from backends.base import BackendError, Signature
 from backends.ledger.transactions import ledgereth_transaction
 from signer.clique.header import clique_findings, clique_signing_material, decode_header, seal_hash
@@ -211,11 +209,7 @@ def gnosis_safe(data: bytes) -> None:
 @_declared()
 def ledger_raw_transaction(data: bytes) -> None:
     """A transaction pre-image as the Ledger backend re-reads it (RLP of types 0-2)."""
-
-    if not data:
-        return
-    with contextlib.suppress(rlp.DecodingError, rlp.DeserializationError):
-        ledgereth_transaction(data)
+    ledgereth_transaction(data)
 
 
 @_declared()

@@ -68,8 +68,15 @@ def ledgereth_transaction(encoded: bytes) -> Any:
     so the objects are built here from the decoded RLP items.
     """
     objects = load("ledgereth.objects")
+    if not encoded:
+        raise UnsupportedPayload("an empty transaction pre-image")
     typed = encoded[0] < 0x80
-    items: list[Any] = rlp.decode(encoded[1:] if typed else encoded)
+    try:
+        items: list[Any] = rlp.decode(encoded[1:] if typed else encoded)
+    except rlp.exceptions.RLPException as exc:
+        raise UnsupportedPayload(
+            f"the transaction pre-image is not valid RLP: {type(exc).__name__}"
+        ) from None
     num = _int
     try:
         if not typed:
@@ -106,7 +113,10 @@ def ledgereth_transaction(encoded: bytes) -> Any:
         # ledgereth's own limits, e.g. legacy chain ids above 2^32 that the app signs wrongly; the
         # TypeError is an RLP item of the wrong shape (a list where a number belongs; found by fuzzing).
         raise UnsupportedPayload(f"the Ledger Ethereum app cannot sign this transaction: {exc}") from None
-    again = (encoded[:1] if typed else b"") + rlp.encode(tx, sedes)
+    try:
+        again = (encoded[:1] if typed else b"") + rlp.encode(tx, sedes)
+    except rlp.exceptions.RLPException as exc:  # e.g. a recipient of the wrong length (found by fuzzing)
+        raise UnsupportedPayload(f"the Ledger Ethereum app cannot sign this transaction: {exc}") from None
     if again != encoded:
         raise UnsupportedPayload("ledgereth would send a different transaction than the one approved")
     return tx
