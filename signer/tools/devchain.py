@@ -190,9 +190,13 @@ def run_command(authrpc: str, jwtsecret: str, period: float) -> None:
     click.echo(f"producing a block every {period} s on {authrpc}; Ctrl-C stops")
     try:
         while True:
-            payload = producer.produce()
-            txs = len(payload["transactions"])
-            click.echo(f"block {int(payload['blockNumber'], 16)} {payload['blockHash']} txs={txs}")
+            try:
+                payload = producer.produce()
+            except (OSError, EngineError) as exc:  # geth restarting or busy: try again next period
+                click.echo(f"no block: {exc}", err=True)
+            else:
+                txs = len(payload["transactions"])
+                click.echo(f"block {int(payload['blockNumber'], 16)} {payload['blockHash']} txs={txs}")
             time.sleep(period)
     except KeyboardInterrupt:
         pass
