@@ -71,7 +71,8 @@ def breakdown(seals: int) -> list[tuple[str, float, float]]:
         box.init_vault()
         address = box.softhsm_key()
         rules = box.attest()
-        os.environ["SOFTHSM2_CONF"] = box.env["SOFTHSM2_CONF"]
+        previous = os.environ.get("SOFTHSM2_CONF")
+        os.environ["SOFTHSM2_CONF"] = box.env["SOFTHSM2_CONF"]  # the token, for this process
         config = Config(
             configdir=box.config, keystore=None, chain_id=1337, rules=rules,
             master_password_file=box.password_file, pkcs11_module=SOFTHSM_MODULE,
@@ -79,11 +80,15 @@ def breakdown(seals: int) -> list[tuple[str, float, float]]:
             guard_db=str(Path(tmp) / "guard.db"),
         )  # fmt: skip
         app = App(config)
-        app.build()
         try:
+            app.build()
             return _measure(app, address, seals)
         finally:
             app.close()
+            if previous is None:
+                os.environ.pop("SOFTHSM2_CONF", None)
+            else:
+                os.environ["SOFTHSM2_CONF"] = previous
 
 
 def _stages(
