@@ -58,7 +58,7 @@ def test_the_reported_flood_is_refused_and_the_file_stays_small(jsstorage: Encry
     }
     """
     with RuleEngine(source, jsstorage) as engine:
-        for _ in range(3):
+        for _ in range(2):  # and again: nothing grew, the second call is no slower
             begin = time.monotonic()
             refused = json.loads(engine.call("Flood", {}))
             assert time.monotonic() - begin < 5
