@@ -21,7 +21,7 @@ from signer.codecs.sendtx import SendTxArgs, diff_transactions
 from signer.codecs.transactions import assemble, check_requested_chain_id, prepare_transaction
 from signer.codecs.typed_request import plan_for
 from signer.config import Config
-from signer.errors import InvalidParams, RequestDenied, UnknownAccount, error_message
+from signer.errors import InvalidParams, RequestDenied, SignerError, UnknownAccount, error_message
 from signer.types import Metadata, SignTxRequest
 from signer.validation import FourByteDB, reject_if_warnings, validate
 
@@ -76,7 +76,7 @@ class Extensions:
         if not api.advanced:
             reject_if_warnings(messages)
         td = checked_typed_data(tx, api.chain_id)
-        plan = plan_for(address, td, meta, call_info=messages)
+        plan = plan_for(address, td, meta, call_info=messages or None)  # clef: null when empty
         signature = api.sign_plan(plan)
         tx.signature = bytes.fromhex(signature[2:])
         tx.contract_transaction_hash = plan.request.hash
@@ -99,7 +99,10 @@ class Extensions:
         response = api.ui.approve_tx(request)
         if not response.approved:
             raise RequestDenied()
-        approved = SendTxArgs.from_json(response.transaction)
+        try:
+            approved = SendTxArgs.from_json(response.transaction)
+        except GoJSONError as exc:  # the UI's answer is not the caller's parameter: not -32602
+            raise SignerError(str(exc)) from None
         self._report_changes(api, args, approved)
         found = api.accounts.find(approved.from_.checksummed)
         if found is None:

@@ -18,6 +18,7 @@ from concurrent.futures import Future
 from typing import Any, BinaryIO
 
 from signer.approval.ui import UIUnavailable
+from signer.codecs.gomarshal import go_marshal
 from signer.errors import UIError
 from signer.types import (
     JSON,
@@ -56,7 +57,7 @@ class StdioUI:
     # --- transport ------------------------------------------------------------------------------
 
     def _send(self, message: JSON) -> None:
-        line = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+        line = go_marshal(message) + b"\n"  # byte for byte what clef writes
         with self._write_lock:
             self._out.write(line)
             self._out.flush()

@@ -251,7 +251,7 @@ def decode_header(raw: bytes) -> CliqueHeader:
     if len(buf) > MAX_HEADER_BYTES:
         raise CliqueHeaderError(f"clique header is {len(buf)} bytes; the limit is {MAX_HEADER_BYTES}")
     if not buf:
-        raise CliqueHeaderError("rlp: empty input (EOF)")
+        raise CliqueHeaderError("EOF")  # geth returns io.EOF as it is
     kind, pos, size = _read_item(buf, 0, len(buf), in_list=False)
     if kind is not _Kind.LIST:
         raise CliqueHeaderError(f"rlp: expected input list for {_HEADER_TYPE}")

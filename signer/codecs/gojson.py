@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from signer.codecs.hexutil import HexError, decode_bytes, decode_quantity
+from signer.codecs.hexutil import HexError, HexLengthError, decode_bytes, decode_quantity
 from signer.errors import InvalidParams
 
 T = TypeVar("T")
@@ -70,12 +70,27 @@ def hex_value(value: object, path: str, gotype: str, decode: Callable[[str], T])
         raise field_error("non-string", path, gotype)
     try:
         return decode(value)
+    except HexLengthError as exc:
+        raise GoJSONError(str(exc)) from None
     except HexError as exc:
         raise field_error(str(exc), path, gotype) from None
 
 
+def top_level_hex(value: object, gotype: str, decode: Callable[[str], T]) -> T:
+    """A hexutil type as a whole parameter: Go names the type but no struct field."""
+    if not isinstance(value, str):
+        raise GoJSONError(f"json: cannot unmarshal non-string into Go value of type {gotype}")
+    try:
+        return decode(value)
+    except HexLengthError as exc:
+        raise GoJSONError(str(exc)) from None
+    except HexError as exc:
+        raise GoJSONError(f"json: cannot unmarshal {exc} into Go value of type {gotype}") from None
+
+
 def quantity(value: object, path: str, bits: int = 256, gotype: str | None = None) -> int:
-    kind = gotype or ("hexutil.Big" if bits == 256 else "hexutil.Uint64")
+    # geth's errors name *hexutil.Big (the pointer type) even for a plain hexutil.Big field.
+    kind = gotype or ("*hexutil.Big" if bits == 256 else "hexutil.Uint64")
     return hex_value(value, path, kind, lambda text: decode_quantity(text, bits))
 
 
@@ -96,7 +111,7 @@ def fixed_bytes(value: object, path: str, size: int, gotype: str) -> bytes:
         if len(digits) % 2:
             raise HexError("hex string of odd length")
         if len(digits) != size * 2:
-            raise HexError(f"hex string has length {len(digits)}, want {size * 2} for {gotype}")
+            raise HexLengthError(f"hex string has length {len(digits)}, want {size * 2} for {gotype}")
         if not _HEX.fullmatch(digits):
             raise HexError("invalid hex string")
         return bytes.fromhex(digits)

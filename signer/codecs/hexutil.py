@@ -17,6 +17,11 @@ class HexError(InvalidRequestData):
     """A value that does not follow geth's hex rules; the message is geth's."""
 
 
+class HexLengthError(HexError):
+    """A fixed-size value of the wrong length. geth returns this one as a plain error, so Go's
+    JSON decoder reports it without the ``json: cannot unmarshal ...`` wrapping."""
+
+
 def _has_prefix(text: str) -> bool:
     return text[:2] in ("0x", "0X")
 
@@ -45,7 +50,7 @@ def decode_bytes(text: object, *, empty_ok: bool = True) -> bytes:
 
 def decode_quantity(text: object, bits: int = 256) -> int:
     """``hexutil.Big`` (bits=256) / ``hexutil.Uint64`` (bits=64). "" decodes as 0, as in geth."""
-    kind = "hexutil.Big" if bits == 256 else "hexutil.Uint64"
+    kind = "*hexutil.Big" if bits == 256 else "hexutil.Uint64"
     if not isinstance(text, str):
         raise HexError(f"json: cannot unmarshal non-string into Go value of type {kind}")
     if text == "":
@@ -73,14 +78,17 @@ def encode_bytes(data: bytes) -> str:
 
 
 def decode_address(text: object) -> bytes:
-    """``common.Address``: "0x" + exactly 40 hex characters, any case."""
+    """``common.Address``: "0x" + exactly 40 hex characters, any case (geth's checks in order:
+    prefix, even length, length, digits; "" is a zero-length value)."""
     if not isinstance(text, str):
         raise HexError(f"wrong type {go_type_name(text)}")
-    if not _has_prefix(text):
+    if text and not _has_prefix(text):
         raise HexError("hex string without 0x prefix")
     digits = text[2:]
+    if len(digits) % 2:
+        raise HexError("hex string of odd length")
     if len(digits) != 40:
-        raise HexError(f"hex string has length {len(digits)}, want 40 for common.Address")
+        raise HexLengthError(f"hex string has length {len(digits)}, want 40 for common.Address")
     if not _HEX_DIGITS.fullmatch(digits):
         raise HexError("invalid hex string")
     return bytes.fromhex(digits)

@@ -97,6 +97,8 @@ class SendTxArgs:
 
     @classmethod
     def from_json(cls, obj: object) -> SendTxArgs:
+        if obj is None:
+            obj = {}  # Go decodes null into a struct as a no-op: every field stays zero
         if not isinstance(obj, dict):
             raise gojson.value_error(obj, "apitypes.SendTxArgs")
         found = gojson.match_keys(obj, _FIELDS)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backends.base import DigestPayload, Payload, TextPayload, ValidatorPayload
+from signer.codecs.gomarshal import GoBytes
 from signer.codecs.hexutil import (
     HexError,
     MixedcaseAddress,
@@ -36,24 +37,6 @@ class SignDataPlan:
     clique_time: int | None = None  # the header's timestamp: the guard bounds re-seals by it
 
 
-def go_utf8(data: bytes) -> str:
-    """Decode like Go's JSON encoder: every byte that does not start valid UTF-8 becomes one U+FFFD."""
-    out: list[str] = []
-    i = 0
-    while i < len(data):
-        for width in (1, 2, 3, 4):
-            try:
-                out.append(data[i : i + width].decode("utf-8"))
-            except UnicodeDecodeError:
-                continue
-            i += width
-            break
-        else:
-            out.append("\ufffd")
-            i += 1
-    return "".join(out)
-
-
 def text_hash(message: bytes) -> tuple[bytes, bytes]:
     """EIP-191 0x45: (prefixed message, its keccak)."""
     prefixed = b"\x19Ethereum Signed Message:\n" + str(len(message)).encode() + message
@@ -69,7 +52,7 @@ def _hex_payload(data: Any) -> bytes:
 def _plan_text(content_type: str, address: MixedcaseAddress, data: Any, meta: Metadata) -> SignDataPlan:
     message = _hex_payload(data)
     prefixed, digest = text_hash(message)
-    messages = [NameValueType("message", go_utf8(prefixed), TEXT_PLAIN)]
+    messages = [NameValueType("message", GoBytes(prefixed), TEXT_PLAIN)]
     request = SignDataRequest(content_type, address, prefixed, messages, digest, meta)
     return SignDataPlan(request, TextPayload(message, digest), 27)
 

@@ -77,10 +77,25 @@ class MeteredDispatcher(Dispatcher):
         handler: Callable[..., Any],
         required: int = 0,
         optional: int = 0,
+        decoders: tuple[Callable[[Any], Any], ...] = (),
         *,
         inline: bool = False,
     ) -> None:
-        super().add(name, self._metered(name, handler), required, optional, inline=inline)
+        counted = tuple(self._counted(name, decode) for decode in decoders)
+        super().add(name, self._metered(name, handler), required, optional, counted, inline=inline)
+
+    def _counted(self, name: str, decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """A parameter the dispatcher cannot decode never reaches the handler: count it here."""
+        requests = self._metrics.requests
+
+        def counted(value: Any) -> Any:
+            try:
+                return decode(value)
+            except errors.SignerError:
+                requests.labels(name, "invalid").inc()
+                raise
+
+        return counted
 
     def _metered(self, name: str, handler: Callable[..., Any]) -> Callable[..., Any]:
         requests = self._metrics.requests

@@ -40,11 +40,12 @@ from signer.rpc.admission import Ticket
 from signer.rpc.envelope import (
     Response,
     encode,
+    envelope,
     error_response,
     is_notification,
+    kind,
     request_id,
     result_response,
-    valid_id,
 )
 from signer.rpc.framing import decode_value
 from signer.types import Metadata
@@ -52,8 +53,12 @@ from signer.types import Metadata
 log = logging.getLogger("sealward.rpc")
 
 MAX_BATCH_SIZE = 1000
+MAX_METHOD_NAME = 2048  # bytes, as geth's maxMethodNameLength
 MODULES = {"account": "1.0", "rpc": "1.0"}
 _CRASH_CODE = error_code(HandlerCrashed())
+
+
+Decoder = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class _Method:
     handler: Callable[..., Any]
     required: int
     optional: int
+    decoders: tuple[Decoder, ...]
     inline: bool = False
 
 
@@ -86,15 +92,18 @@ class Dispatcher:
         handler: Callable[..., Any],
         required: int = 0,
         optional: int = 0,
+        decoders: tuple[Decoder, ...] = (),
         *,
         inline: bool = False,
     ) -> None:
-        """Register ``name``; ``inline`` only for handlers that return at once and never block."""
+        """Register ``name``; ``decoders[i]`` turns parameter i into the handler's argument
+        (raising SignerError with Go's text when it cannot) before the handler runs; ``inline``
+        only for handlers that return at once and never block."""
         if name in self._methods:
             raise ValueError(f"method {name} is already registered")
-        if required < 0 or optional < 0:
-            raise ValueError("parameter counts must not be negative")
-        self._methods[name] = _Method(handler, required, optional, inline)
+        if required < 0 or optional < 0 or len(decoders) > required + optional:
+            raise ValueError("parameter counts must not be negative or exceeded by decoders")
+        self._methods[name] = _Method(handler, required, optional, decoders, inline)
 
     def _inline(self, request: Any) -> bool:
         if not isinstance(request, dict):
@@ -127,9 +136,11 @@ class Dispatcher:
         return future
 
     def call(self, request: Any, meta: Metadata) -> Response | None:
-        """Run one request object in this thread. Never raises; None for a notification."""
+        """Run one request object in this thread. Never raises; None for a notification (or a
+        response object, which geth's server ignores)."""
         notification = is_notification(request)
         rid = request_id(request)
+        request = envelope(request)
         try:
             method, params = self._resolve(request)
         except SignerError as exc:
@@ -145,16 +156,13 @@ class Dispatcher:
         log.debug("Served method=%s duration=%.3fs", request["method"], time.monotonic() - start)
         return None if notification else result_response(rid, result)
 
-    def _resolve(self, request: Any) -> tuple[_Method, list[Any]]:
-        if (
-            not isinstance(request, dict)
-            or request.get("jsonrpc") != "2.0"
-            or not isinstance(request.get("method"), str)
-            or not request["method"]
-            or not valid_id(request.get("id"))
-        ):
+    def _resolve(self, request: dict[str, Any]) -> tuple[_Method, list[Any]]:
+        if kind(request) not in ("call", "notification"):
             raise InvalidRequest("invalid request")
         name = request["method"]
+        size = len(name.encode("utf-8", "surrogatepass"))
+        if size > MAX_METHOD_NAME:
+            raise InvalidRequest(f"method name too long: {size} > {MAX_METHOD_NAME}")
         method = self._methods.get(name)
         if method is None:
             log.debug("Unknown method requested length=%d", len(name))
@@ -164,12 +172,26 @@ class Dispatcher:
             params = []
         elif not isinstance(params, list):
             raise InvalidParams("non-array args")
+        return method, self._arguments(method, params)
+
+    @staticmethod
+    def _arguments(method: _Method, params: list[Any]) -> list[Any]:
+        """geth's parsePositionalArguments: decode in order, so the first bad parameter is the
+        error even when there are too many or too few of them."""
         most = method.required + method.optional
-        if len(params) > most:
-            raise InvalidParams(f"too many arguments, want at most {most}")
-        if len(params) < method.required:
-            raise InvalidParams(f"missing value for required argument {len(params)}")
-        return method, params + [None] * (most - len(params))
+        decoded: list[Any] = []
+        for index, value in enumerate(params):
+            if index >= most:
+                raise InvalidParams(f"too many arguments, want at most {most}")
+            if index < len(method.decoders):
+                try:
+                    value = method.decoders[index](value)
+                except SignerError as exc:
+                    raise InvalidParams(f"invalid argument {index}: {exc}") from exc
+            decoded.append(value)
+        if len(decoded) < method.required:
+            raise InvalidParams(f"missing value for required argument {len(decoded)}")
+        return decoded + [None] * (most - len(decoded))
 
     def _check_batch(self, batch: list[Any]) -> Any | None:
         """The single answer for a batch that is not executed at all, else None."""
@@ -177,7 +199,7 @@ class Dispatcher:
             return error_response(None, InvalidRequest("empty batch"))
         if len(batch) > MAX_BATCH_SIZE:
             # As geth: one error, carrying the id of the first call so a client can match it.
-            first = next((r for r in batch if not is_notification(r)), None)
+            first = next((r for r in batch if kind(r) == "call"), None)
             return [error_response(request_id(first), InvalidRequest("batch too large"))]
         return None
 

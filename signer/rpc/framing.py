@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from signer.codecs.gomarshal import go_text
+from signer.codecs.goscan import syntax_error
 from signer.errors import LimitExceeded, ParseError
 from signer.rpc.limits import DEFAULT_LIMITS
 
@@ -47,16 +49,19 @@ def count_values(data: bytes) -> int:
 
 
 def decode_value(data: bytes, max_values: int | None = None) -> Any:
-    """Decode exactly one JSON value (surrounding whitespace allowed) or raise ``ParseError``;
-    ``LimitExceeded`` before decoding when it could hold more than ``max_values`` values."""
+    """Decode exactly one JSON value (surrounding whitespace allowed) or raise ``ParseError``
+    with the message Go's decoder gives (it quotes one character of the input at most);
+    ``LimitExceeded`` before decoding when it could hold more than ``max_values`` values.
+
+    Bytes that are not UTF-8 become U+FFFD, one per byte, as in Go; outside a string they are
+    a syntax error either way."""
     if max_values is not None and count_values(data) > max_values:
         raise LimitExceeded(f"too many values in one message (limit {max_values})")
     try:
-        return _DECODER.decode(data.decode("utf-8"))
+        return _DECODER.decode(go_text(data))
     except (ValueError, RecursionError):
-        # ValueError covers JSONDecodeError, UnicodeDecodeError and over-long integers;
-        # RecursionError is deep nesting. The original text may quote the input: drop it.
-        raise ParseError("parse error") from None
+        # ValueError covers JSONDecodeError and over-long integers; RecursionError is deep nesting.
+        raise ParseError(syntax_error(data)) from None
 
 
 class StreamDecoder:

@@ -78,10 +78,10 @@ class ArgSpec:
     components: tuple[ArgSpec, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"name": self.name, "type": self.type, "internalType": self.type}
-        if self.components:
-            out["components"] = [c.to_json() for c in self.components]
-        return out
+        """Go marshals ArgumentMarshaling by its field names (it has no JSON tags)."""
+        components = [c.to_json() for c in self.components] if self.components else None
+        return {"Name": self.name, "Type": self.type, "InternalType": self.type, "Components": components,
+                "Indexed": False}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -219,8 +219,11 @@ def build_type(spec: ArgSpec) -> AbiType:
 
 def _elementary(base: str, bits: str, unsupported: SelectorError) -> AbiType:
     if base in ("uint", "int"):
-        size = int(bits) if bits else 256
-        if not (8 <= size <= 256 and size % 8 == 0) or (bits and bits[0] == "0"):
+        # geth's abi.NewType wants the width: a bare "uint" is what a compiler never writes.
+        if not bits:
+            raise unsupported
+        size = int(bits)
+        if not (8 <= size <= 256 and size % 8 == 0) or bits[0] == "0":
             raise unsupported
         return AbiType(base, size)
     if base == "bytes" and bits:

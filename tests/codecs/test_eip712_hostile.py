@@ -276,7 +276,7 @@ def _field(kind: str, where: str, gotype: str) -> str:
         (b'{"domain":{"chainId":1.5}}', 'invalid hex or decimal integer "1.5"'),
         (b'{"domain":{"chainId":true}}', 'invalid hex or decimal integer "true"'),
         (b'{"primaryType":[]}', _field("array", "TypedData.primaryType", "string")),
-        (b'{"message":[]}', _field("array", "TypedData.message", "apitypes.TypedDataMessage")),
+        (b'{"message":[]}', _field("array", "TypedData.message", "map[string]interface {}")),
         (b"null", "domain is undefined"),
         (b"{}", "domain is undefined"),
     ],

@@ -135,18 +135,15 @@ def test_mixedcase_address_keeps_the_callers_spelling() -> None:
         (
             "value",
             "0x1" + "0" * 64,
-            "hex number > 256 bits into Go struct field SendTxArgs.value of type hexutil.Big",
+            "hex number > 256 bits into Go struct field SendTxArgs.value of type *hexutil.Big",
         ),
         ("value", "-0x1", "hex string without 0x prefix into Go struct field SendTxArgs.value"),
         ("value", "0xzz", "invalid hex string into Go struct field SendTxArgs.value"),
-        ("value", 5, "non-string into Go struct field SendTxArgs.value of type hexutil.Big"),
-        ("value", None, "non-string into Go struct field SendTxArgs.value of type hexutil.Big"),
+        ("value", 5, "non-string into Go struct field SendTxArgs.value of type *hexutil.Big"),
+        ("value", None, "non-string into Go struct field SendTxArgs.value of type *hexutil.Big"),
         ("from", None, "non-string into Go struct field SendTxArgs.from of type common.Address"),
-        (
-            "to",
-            "0x",
-            "hex string has length 0, want 40 for common.Address into Go struct field SendTxArgs.to",
-        ),
+        # A wrong length is geth's plain error: no "json: cannot unmarshal" wrapping (real clef).
+        ("to", "0x", "hex string has length 0, want 40 for common.Address"),
         ("to", "0x1234", "hex string has length 4, want 40 for common.Address"),
         (
             "data",
@@ -171,7 +168,10 @@ def test_bad_values_give_gos_error(key: str, value: object, message: str) -> Non
     with pytest.raises(GoJSONError) as info:
         SendTxArgs.from_json({"from": FROM, key: value})
     assert message in str(info.value)
-    assert str(info.value).startswith("json: cannot unmarshal ")
+    if "has length" not in message:
+        assert str(info.value).startswith("json: cannot unmarshal ")
+    else:
+        assert str(info.value) == message
     assert isinstance(info.value, InvalidParams) and error_code(info.value) == -32602
 
 
@@ -193,7 +193,7 @@ def test_top_level_must_be_an_object() -> None:
         ({"address": TO}, "missing required field 'storageKeys' for AccessTuple"),
         (
             {"address": TO, "storageKeys": ["0x12"]},
-            "want 64 for common.Hash into Go struct field AccessTuple",
+            "^hex string has length 2, want 64 for common.Hash$",
         ),
         (None, "missing required field 'address' for AccessTuple"),
         (7, "cannot unmarshal number into Go value of type types.AccessTuple"),

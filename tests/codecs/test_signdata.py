@@ -8,8 +8,9 @@ import pytest
 from eth_account.messages import _hash_eip191_message, encode_defunct, encode_intended_validator
 from eth_utils.crypto import keccak
 
+from signer.codecs.gomarshal import go_text as go_utf8
 from signer.codecs.hexutil import MixedcaseAddress
-from signer.codecs.signdata import go_utf8, plan_sign_data
+from signer.codecs.signdata import plan_sign_data
 from signer.errors import InvalidRequestData
 from signer.types import Metadata
 

@@ -38,16 +38,18 @@ class SignerProcess:
     """``sealward --stdio-ui ...`` with this test acting as the UI through ``policy``."""
 
     def __init__(self, args: list[str], policy: UiPolicy | None, ipc: Path, env: dict[str, str] | None = None,
-                 stdio_ui: bool = True) -> None:  # fmt: skip
+                 stdio_ui: bool = True, command: list[str] | None = None) -> None:  # fmt: skip
+        """``command`` runs another clef-compatible binary (the real clef) instead of sealward."""
         self.ipc = ipc
         self.policy = policy
         self.ui_calls: list[tuple[str, dict[str, Any]]] = []
+        self.ui_lines: list[bytes] = []  # what the signer wrote to its UI, byte for byte
         self.stderr_lines: list[str] = []
         self._answers: dict[int, Future[dict[str, Any]]] = {}
         self._write_lock = threading.Lock()
         flags = ["--stdio-ui"] if stdio_ui else []
         self.proc = subprocess.Popen(
-            [SEALWARD, *flags, "--suppress-bootwarn", *args],
+            [*(command or [SEALWARD]), *flags, "--suppress-bootwarn", *args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={**os.environ, **(env or {})},
         )  # fmt: skip
@@ -64,6 +66,7 @@ class SignerProcess:
     def _ui_loop(self) -> None:
         assert self.proc.stdout is not None and self.proc.stdin is not None
         for line in self.proc.stdout:
+            self.ui_lines.append(line)
             message = json.loads(line)
             if "method" not in message:  # the answer to a request this UI made (clef_*)
                 self._answers[message["id"]].set_result(message)
@@ -106,9 +109,9 @@ class SignerProcess:
             if socket_accepts(self.ipc):
                 return
             if self.proc.poll() is not None:
-                raise RuntimeError("sealward exited early:\n" + "".join(self.stderr_lines))
+                raise RuntimeError("the signer exited early:\n" + "".join(self.stderr_lines))
             time.sleep(0.05)
-        raise TimeoutError("sealward did not open its IPC socket:\n" + "".join(self.stderr_lines))
+        raise TimeoutError("the signer did not open its IPC socket:\n" + "".join(self.stderr_lines))
 
     def client(self) -> IpcClient:
         return IpcClient(self.ipc)

@@ -82,7 +82,6 @@ def test_unknown_method(dispatcher: Dispatcher) -> None:
         ({"jsonrpc": "2.0", "id": 3, "method": 5}, 3),
         ({"jsonrpc": "2.0", "id": 3, "method": ""}, 3),
         ({"jsonrpc": "2.0", "id": {"a": 1}, "method": "rpc_modules"}, None),
-        ({"jsonrpc": "2.0", "id": True, "method": "rpc_modules"}, None),
     ],
 )
 def test_invalid_requests(dispatcher: Dispatcher, message: Any, expected_id: Any) -> None:
@@ -91,7 +90,7 @@ def test_invalid_requests(dispatcher: Dispatcher, message: Any, expected_id: Any
     assert error(response) == (-32600, "invalid request")
 
 
-@pytest.mark.parametrize("request_id", ["abc", 0, 2**70, 1.5, None])
+@pytest.mark.parametrize("request_id", ["abc", 0, 2**70, 1.5, None, True])
 def test_ids_are_echoed(dispatcher: Dispatcher, request_id: Any) -> None:
     assert ask(dispatcher, request("rpc_modules", id=request_id))["id"] == request_id
 
@@ -230,12 +229,18 @@ def test_handle_bytes(dispatcher: Dispatcher) -> None:
     ok = dispatcher.handle_bytes(b' {"jsonrpc":"2.0","id":1,"method":"rpc_modules"} \n', META)
     assert ok is not None and json.loads(ok)["result"] == {"account": "1.0", "rpc": "1.0"}
     assert b" " not in ok  # compact
-    for bad in (b"{", b"", b'{"a":1}{"b":2}', b"\xff", b"[NaN]"):
+    for bad, message in (
+        (b"{", "unexpected end of JSON input"),
+        (b"", "unexpected end of JSON input"),
+        (b'{"a":1}{"b":2}', "invalid character '{' after top-level value"),
+        (b"\xff", "invalid character '\u00ff' looking for beginning of value"),
+        (b"[NaN]", "invalid character 'N' looking for beginning of value"),
+    ):
         answer = dispatcher.handle_bytes(bad, META)
         assert answer is not None
         assert json.loads(answer) == {
             "jsonrpc": "2.0",
             "id": None,
-            "error": {"code": -32700, "message": "parse error"},
+            "error": {"code": -32700, "message": message},
         }
     assert dispatcher.handle_bytes(b'{"jsonrpc":"2.0","method":"test_note","params":[1]}', META) is None

@@ -271,7 +271,7 @@ def test_malformed_json_batch_and_notification(server: HttpServer, probe: Probe)
     assert json.loads(body) == {
         "jsonrpc": "2.0",
         "id": None,
-        "error": {"code": -32700, "message": "parse error"},
+        "error": {"code": -32700, "message": "unexpected end of JSON input"},
     }
     _, body = exchange(server, "POST", [request("test_echo", 1, id=1), request("test_echo", 2, id=2)])
     assert [r["result"] for r in json.loads(body)] == [1, 2]

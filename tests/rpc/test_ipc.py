@@ -156,7 +156,7 @@ def test_malformed_json_gets_parse_error_then_close(client: Client) -> None:
     assert client.reply() == {
         "jsonrpc": "2.0",
         "id": None,
-        "error": {"code": -32700, "message": "parse error"},
+        "error": {"code": -32700, "message": "invalid character '}' looking for beginning of value"},
     }
     assert client.at_eof()
 

@@ -105,14 +105,29 @@ def test_parser_errors_match_geth(selector: str, detail: str) -> None:
 @pytest.mark.parametrize(
     ("selector", "canonical"),
     [
-        ("transfer(address,uint)", "transfer(address,uint256)"),
-        ("f((int,bytes)[],uint8[2][])", "f((int256,bytes)[],uint8[2][])"),
+        ("f((int256,bytes)[],uint8[2][])", "f((int256,bytes)[],uint8[2][])"),
         ("$_x1()", "$_x1()"),
         ("f(uint256 address)", "f(uint256,address)"),  # geth takes any one character as a separator
     ],
 )
 def test_canonical_signatures(selector: str, canonical: str) -> None:
     assert canonical_signature(parse_selector(selector)) == canonical
+
+
+def test_bare_uint_is_unsupported_as_in_geths_abi() -> None:
+    """The real clef refuses ``uint``/``int`` without a width (abi.NewType), quoting the ABI it
+    built from the selector; the differential suite compares this text with clef's."""
+    data = bytes.fromhex("a9059cbb") + bytes(64)
+    with pytest.raises(CallDataError) as info:
+        verify_selector("transfer(address,uint)", data)
+    assert str(info.value) == (
+        'invalid method signature ("[{\\"name\\":\\"transfer\\",\\"type\\":\\"function\\",\\"inputs\\":['
+        '{\\"Name\\":\\"name0\\",\\"Type\\":\\"address\\",\\"InternalType\\":\\"address\\",'
+        '\\"Components\\":null,\\"Indexed\\":false},{\\"Name\\":\\"name1\\",\\"Type\\":\\"uint\\",'
+        '\\"InternalType\\":\\"uint\\",\\"Components\\":null,\\"Indexed\\":false}]}]"): unsupported arg type: uint'
+    )
+    with pytest.raises(SelectorError, match="unsupported arg type: int"):
+        canonical_signature(parse_selector("f(int)"))
 
 
 def test_rendering_follows_go() -> None:

@@ -187,7 +187,7 @@ def test_stuffed_calldata_is_caught_by_reencoding() -> None:
 def test_supplied_selector_is_verified_and_learned(tmp_path: Path) -> None:
     db = FourByteDB.empty(tmp_path / "4byte-custom.json")
     data = "0xa52c101e" + f"{18:064x}"
-    messages = run({"to": TO, "gasPrice": "0x1", "data": data}, selector="send(uint)", db=db)
+    messages = run({"to": TO, "gasPrice": "0x1", "data": data}, selector="send(uint256)", db=db)
     assert messages == ['Info: Transaction invokes the following method: "send(uint256: 18)"']
     assert db.selector(bytes.fromhex("a52c101e")) == "send(uint256)"
     assert json.loads((tmp_path / "4byte-custom.json").read_text()) == {"a52c101e": "send(uint256)"}

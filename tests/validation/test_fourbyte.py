@@ -143,11 +143,11 @@ def test_custom_database_vector(tmp_path: Path) -> None:
 def test_custom_file_is_compact_sorted_and_rewritten_whole(tmp_path: Path) -> None:
     custom = tmp_path / "custom.json"
     db = FourByteDB.load(custom)
-    db.add_selector("zeta(uint)")
+    db.add_selector("zeta(uint256 address)")
     db.add_selector("alpha(bytes32)")
     table = json.loads(custom.read_text())
     assert list(table) == sorted(table) and len(table) == 2
-    assert table[keccak(text="zeta(uint256)")[:4].hex()] == "zeta(uint256)"  # stored canonical
+    assert table[keccak(text="zeta(uint256,address)")[:4].hex()] == "zeta(uint256,address)"  # canonical
     assert " " not in custom.read_text()
     assert [p.name for p in tmp_path.iterdir()] == ["custom.json"]  # no temp files left behind
 

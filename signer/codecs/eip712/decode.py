@@ -224,7 +224,9 @@ def decode_typed_data(obj: Any) -> TypedData:
         elif value is None:
             td.message = None
         elif not isinstance(value, dict):
-            raise _type_error(value, "TypedData.message", "apitypes.TypedDataMessage")
+            raise _type_error(
+                value, "TypedData.message", "map[string]interface {}"
+            )  # an alias in Go: the map type is named
         else:
             fresh = normaliser.object(value, 1)
             td.message = fresh if td.message is None else {**td.message, **fresh}

@@ -64,8 +64,11 @@ def _format_array(td: TypedData, label: str, type_name: str, value: Any) -> list
         if isinstance(item, list):
             out.append(NameValueType(name, _format_array(td, name, element_type, item), element_type))
         elif td.is_struct(base):
-            shown = _format_struct(td, base, item) if isinstance(item, dict) else "<nil>"
-            out.append(NameValueType(name, shown, base))
+            # As clef: an element that is not an object is formatted as an empty one, so a member
+            # that cannot be shown without a value fails here with clef's error.
+            out.append(
+                NameValueType(name, _format_struct(td, base, item if isinstance(item, dict) else None), base)
+            )
         else:
             out.append(NameValueType(name, format_primitive(base, item), base))
     return out

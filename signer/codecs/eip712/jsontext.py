@@ -11,9 +11,9 @@ import math
 from typing import Any
 
 from signer.codecs.eip712.decode import MAX_DEPTH, TypedData, decode_typed_data
-from signer.codecs.eip712.gofmt import go_q
 from signer.codecs.eip712.primitives import TypedDataError
-from signer.codecs.signdata import go_utf8
+from signer.codecs.gomarshal import go_text
+from signer.codecs.goscan import syntax_error
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -37,32 +37,12 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
 
 
-# Python's complaint -> the context Go's scanner names after "invalid character 'c' ".
-_CONTEXTS = {
-    "Expecting value": "looking for beginning of value",
-    "Expecting property name enclosed in double quotes": "looking for beginning of object key string",
-    "Expecting ':' delimiter": "after object key",
-    "Expecting ',' delimiter": "after object key:value pair",
-    "Extra data": "after top-level value",
-    "Invalid control character at": "in string literal",
-}
-
-
-def _syntax_error(text: str, exc: json.JSONDecodeError) -> str:
-    """Go's encoding/json wording for the common syntax errors."""
-    if exc.pos >= len(text.rstrip()):
-        return "unexpected end of JSON input"
-    char = go_q(text[exc.pos])[1:-1].replace("'", "\\'").replace('\\"', '"')
-    context = _CONTEXTS.get(exc.msg, exc.msg[:1].lower() + exc.msg[1:])
-    return f"invalid character '{char}' {context}"
-
-
 def loads_typed_data(raw: bytes) -> TypedData:
     """A TypedData from JSON text (the data/typed payload of account_signData)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        text = go_utf8(raw)  # Go replaces each invalid byte with U+FFFD
+        text = go_text(raw)  # Go replaces each invalid byte with U+FFFD
     try:
         obj = json.loads(
             text,
@@ -73,8 +53,8 @@ def loads_typed_data(raw: bytes) -> TypedData:
         )
     except RecursionError:
         raise TypedDataError(f"typed data is nested too deeply (more than {MAX_DEPTH} levels)") from None
-    except json.JSONDecodeError as exc:
-        raise TypedDataError(_syntax_error(text, exc)) from None
+    except json.JSONDecodeError:
+        raise TypedDataError(syntax_error(raw)) from None
     except ValueError as exc:  # NaN or Infinity, which Go's decoder does not know
         raise TypedDataError(str(exc)) from None
     return decode_typed_data(obj)
