@@ -87,11 +87,14 @@ class MeteredDispatcher(Dispatcher):
     def _counted(self, name: str, decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """A parameter the dispatcher cannot decode never reaches the handler: count it here."""
         requests = self._metrics.requests
+        duration = self._metrics.request_duration.labels(name)
 
         def counted(value: Any) -> Any:
+            start = time.perf_counter()
             try:
                 return decode(value)
             except errors.SignerError:
+                duration.observe(time.perf_counter() - start)
                 requests.labels(name, "invalid").inc()
                 raise
 

@@ -175,7 +175,9 @@ def test_recursion_through_arrays_and_null_elements() -> None:
     struct_null = doc(
         {"M": [{"name": "a", "type": "P[]"}], "P": [{"name": "x", "type": "uint8"}]}, "M", {"a": [None]}
     )
-    assert refused(struct_null) == "provided data '<nil>' doesn't match type 'P'"
+    # Of a non-recursive struct: clef's display formats it as an empty P and fails on its member
+    # (the real clef gives this text; tests/differential compares them).
+    assert refused(struct_null) == "invalid integer value <nil>/<nil> for type uint8"
 
 
 # --- arrays: clef's quirks kept -----------------------------------------------------------------

@@ -346,6 +346,11 @@ def transaction_cases() -> Iterator[Case]:
         ("blob hashes only", {**eip1559, "maxFeePerBlobGas": "0x1", "blobVersionedHashes": [BLOB_HASH]}),
         ("7702 authorization list (ignored by clef)", {**eip1559, "authorizationList": [AUTHORIZATION]}),
     ]
+    blob = "0x" + "00" * 131072  # one empty blob: both compute its KZG commitment, proof and hash
+    blob_tx = {**eip1559, "maxFeePerBlobGas": "0x1", "blobs": [blob]}
+    yield call("tx blob with sidecar computed", "account_signTransaction", _tx(**blob_tx))
+    yield call("tx blob, commitments without proofs", "account_signTransaction",
+               _tx(**blob_tx, commitments=["0xc0" + "00" * 47]))  # fmt: skip
     for label, fields in kinds:
         yield call(f"tx {label}", "account_signTransaction", _tx(**fields))
         yield call(f"tx {label} with data", "account_signTransaction", _tx(**fields, data=transfer))

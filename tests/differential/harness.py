@@ -42,6 +42,7 @@ class ScriptedUI:
 
     approve: bool = True
     password: str = PASSWORD
+    by_title: dict[str, str] = field(default_factory=dict)  # e.g. {"Master Password": ...}
 
     def __call__(self, method: str, params: dict[str, Any]) -> Any:
         if method == "ui_approveListing":
@@ -51,7 +52,7 @@ class ScriptedUI:
         if method in ("ui_approveSignData", "ui_approveNewAccount"):
             return {"approved": self.approve}
         if method == "ui_onInputRequired":
-            return {"text": self.password}
+            return {"text": self.by_title.get(params.get("title", ""), self.password)}
         return None
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from signer.codecs.eip712.decode import TypedData
 from signer.codecs.eip712.gofmt import go_s, go_v
+from signer.codecs.eip712.hashing import Encoder
 from signer.codecs.eip712.primitives import TypedDataError, base_type, parse_integer
 from signer.codecs.hexutil import keccak256
 from signer.types import NameValueType
@@ -29,49 +30,61 @@ _LAST_SUFFIX = re.compile(r"\[[^\[\]]*\]\Z")
 
 def format_typed_data(td: TypedData) -> list[NameValueType]:
     """``[{EIP712Domain: ..., type: domain}, {<primaryType>: ..., type: primary type}]``."""
-    domain = _format_struct(td, "EIP712Domain", td.domain.to_map())
-    primary = _format_struct(td, td.primary_type, td.message)
+    shown = _Display(td)
+    domain = shown.struct("EIP712Domain", td.domain.to_map())
+    primary = shown.struct(td.primary_type, td.message)
     return [
         NameValueType("EIP712Domain", domain, "domain"),
         NameValueType(td.primary_type, primary, "primary type"),
     ]
 
 
-def _format_struct(td: TypedData, name: str, data: Mapping[str, Any] | None) -> list[NameValueType] | None:
-    out = []
-    for f in td.types.get(name) or ():
-        value = (data or {}).get(f.name)
-        shown: Any
-        if f.type.find("[") > 0:
-            shown = _format_array(td, f.name, f.type, value)
-        elif td.is_struct(f.type):
-            shown = _format_struct(td, f.type, value) if isinstance(value, dict) else "<nil>"
-        else:
-            shown = format_primitive(f.type, value)
-        out.append(NameValueType(f.name, shown, f.type))
-    return out or None  # Go's nil slice: JSON null
+class _Display:
+    def __init__(self, td: TypedData) -> None:
+        self.td = td
+        self.encoder = Encoder(td)  # knows which struct types are recursive
 
+    def struct(self, name: str, data: Mapping[str, Any] | None) -> list[NameValueType] | None:
+        td = self.td
+        out = []
+        for f in td.types.get(name) or ():
+            value = (data or {}).get(f.name)
+            shown: Any
+            if f.type.find("[") > 0:
+                shown = self.array(f.name, f.type, value)
+            elif td.is_struct(f.type):
+                shown = self.struct(f.type, value) if isinstance(value, dict) else "<nil>"
+            else:
+                shown = format_primitive(f.type, value)
+            out.append(NameValueType(f.name, shown, f.type))
+        return out or None  # Go's nil slice: JSON null
 
-def _format_array(td: TypedData, label: str, type_name: str, value: Any) -> list[NameValueType] | None:
-    """One entry per element; None (clef's null) for an empty array or a value that is not one."""
-    if not isinstance(value, list) or not value:
-        return None
-    base = base_type(type_name)
-    element_type = _LAST_SUFFIX.sub("", type_name) if type_name != base else base
-    out = []
-    for i, item in enumerate(value):
-        name = f"{label}[{i}]"
-        if isinstance(item, list):
-            out.append(NameValueType(name, _format_array(td, name, element_type, item), element_type))
-        elif td.is_struct(base):
-            # As clef: an element that is not an object is formatted as an empty one, so a member
-            # that cannot be shown without a value fails here with clef's error.
-            out.append(
-                NameValueType(name, _format_struct(td, base, item if isinstance(item, dict) else None), base)
-            )
-        else:
-            out.append(NameValueType(name, format_primitive(base, item), base))
-    return out
+    def array(self, label: str, type_name: str, value: Any) -> list[NameValueType] | None:
+        """One entry per element; None (clef's null) for an empty array or a value that is not one."""
+        if not isinstance(value, list) or not value:
+            return None
+        base = base_type(type_name)
+        element_type = _LAST_SUFFIX.sub("", type_name) if type_name != base else base
+        out = []
+        for i, item in enumerate(value):
+            name = f"{label}[{i}]"
+            if isinstance(item, list):
+                out.append(NameValueType(name, self.array(name, element_type, item), element_type))
+            elif self.td.is_struct(base):
+                out.append(NameValueType(name, self.element(base, item), base))
+            else:
+                out.append(NameValueType(name, format_primitive(base, item), base))
+        return out
+
+    def element(self, base: str, item: Any) -> Any:
+        """A struct element. One that is not an object is formatted as an empty one, as clef does, so
+        a member that needs a value fails with clef's error; a null element of a recursive type is
+        a valid (zero) value in EIP-712 V4 and is shown as ``<nil>``."""
+        if isinstance(item, dict):
+            return self.struct(base, item)
+        if item is None and self.encoder.is_recursive(base):
+            return "<nil>"
+        return self.struct(base, None)
 
 
 def lenient_address(text: str) -> str:
