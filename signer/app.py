@@ -285,6 +285,9 @@ class App:
     def start(self) -> StartupInfo:
         cfg = self.config
         info = StartupInfo()
+        # The ops endpoint first: once a client can reach the signer, so can its monitoring.
+        if cfg.metrics:
+            self._start_metrics()
         if cfg.http:
             from signer.rpc.http import HttpServer
 
@@ -305,8 +308,6 @@ class App:
                 raise StartupError(f"Could not start IPC api: {exc}") from exc
             self.servers.append(ipc)
             info.extapi_ipc = str(ipc.path)
-        if cfg.metrics:
-            self._start_metrics()
         self.startup_info = info
         self.ui.on_signer_startup(info)
         return info
