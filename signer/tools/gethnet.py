@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,11 +243,3 @@ def connect_all(nodes: list[GethNode]) -> None:
     for i, node in enumerate(nodes):
         for other in nodes[i + 1 :]:
             node.connect(other)
-
-
-def rpc_ready(url: str) -> bool:
-    try:
-        rpc_call(url, "net_version", timeout=2)
-        return True
-    except (OSError, RpcFailed, urllib.error.URLError):
-        return False

@@ -12,7 +12,8 @@
    nodes with two Sealwards sharing one PostgreSQL guard. The instances never both seal a height,
    the key's seals obey the same parent rules, and after kill -9 of the geth of the twin that
    sealed last, and later of the other one's Sealward, the key's first slot it can take is
-   sealed by the survivor within three periods.
+   sealed by the survivor within the key's next turn (three periods, four if the recents rule
+   skips a slot).
 """
 
 from __future__ import annotations
@@ -183,8 +184,10 @@ def takeover(node: GethNode, victim: Sealer, survivor: Sealer, killed_at: float)
 
     Counted from the kill, or from the last height the dead instance had already sealed when that
     came later: the guard never hands such a height over (its block may be out), so other signers
-    fill it. In a three-signer network the key's turn comes every three blocks, so a healthy
-    standby needs at most three periods.
+    fill it. In a three-signer network the key's in-turn slot comes every three blocks, so a
+    healthy standby seals within three periods of the key's last block; one more period when
+    that block was out of turn right before the key's slot (clique's recents rule skips the
+    slot). Measured: 2 to 6 s at period 2 s.
     """
 
     def taken_over() -> list[Block]:
@@ -250,4 +253,4 @@ def test_active_standby_on_one_key_never_share_a_height(
           f"{after_signer_kill} s after kill -9 of a Sealward (period {period} s); twins sealed "
           f"{len(heights[0])} + {len(heights[1])} heights; refusals {dict(owned)}; fork switches {switches}")  # fmt: skip
     assert owned["signer instance"] > 0, "the twins never competed for a height"
-    assert after_node_kill <= 3 * period and after_signer_kill <= 3 * period
+    assert after_node_kill <= 4 * period and after_signer_kill <= 4 * period
