@@ -21,6 +21,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
 import stat
 import threading
 import time
@@ -42,7 +43,13 @@ _TAIL_READ = 1 << 18  # enough for the last line: lines are at most ~10 values o
 _ERROR_LOG_INTERVAL = 30.0
 
 
+# Printable ASCII but the space, '"' and '=': never quoted (hex, numbers, addresses, words).
+_BARE = re.compile(r"[\x21\x23-\x3c\x3e-\x7e]+")
+
+
 def _needs_quoting(text: str) -> bool:
+    if _BARE.fullmatch(text):
+        return False  # the common case, without a Python loop over every character
     if not text:
         return True
     for ch in text:

@@ -39,7 +39,7 @@ from signer.clique.guard.postgres_schema import (
     redact_url,
     scrub,
 )
-from signer.clique.guard.store import KEEP_HEIGHTS, KEEP_PER_HEIGHT, Decide
+from signer.clique.guard.store import KEEP_HEIGHTS, KEEP_PER_HEIGHT, Decide, pruning_due
 
 # Applied unless the URL sets them: a dead network must not hang a seal forever.
 CONNECT_DEFAULTS: dict[str, Any] = {
@@ -162,19 +162,24 @@ class PostgresStore:
                 "  WHERE chain_id = %(c)s AND signer = %(s)s) - %(n)s",
                 {"c": p.chain_id, "s": p.signer, "n": heights},
             ).fetchall()
-            decision = decide([_record(r) for r in rows])
-            if decision.record:
-                cur.execute(
-                    f"INSERT INTO {SEALS_TABLE} (chain_id, signer, height, seal_hash, parent_hash,"
-                    " sealed_at, header_time, instance)"
-                    " VALUES (%s, %s, %s, %s, %s, to_timestamp(%s), %s, %s)",
-                    (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, decision.at,
-                     p.header_time, p.instance),
-                )  # fmt: skip
+            prior = [_record(r) for r in rows]
+            decision = decide(prior)
+            if not decision.record:
+                return decision
+            cur.execute(
+                f"INSERT INTO {SEALS_TABLE} (chain_id, signer, height, seal_hash, parent_hash,"
+                " sealed_at, header_time, instance)"
+                " VALUES (%s, %s, %s, %s, %s, to_timestamp(%s), %s, %s)",
+                (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, decision.at,
+                 p.header_time, p.instance),
+            )  # fmt: skip
+            old_heights, same_height = pruning_due(p, prior)
+            if old_heights:
                 cur.execute(
                     f"DELETE FROM {SEALS_TABLE} WHERE chain_id = %s AND signer = %s AND height <= %s",
                     (p.chain_id, p.signer, p.height - KEEP_HEIGHTS),
                 )
+            if same_height:
                 cur.execute(
                     f"DELETE FROM {SEALS_TABLE} WHERE chain_id = %(c)s AND signer = %(s)s AND height = %(h)s"
                     f" AND seal_hash NOT IN (SELECT seal_hash FROM {SEALS_TABLE} WHERE chain_id = %(c)s"

@@ -28,7 +28,7 @@ from urllib.parse import quote
 from signer.clique.guard.errors import SealGuardUnavailable
 from signer.clique.guard.groupcommit import GroupCommit
 from signer.clique.guard.policy import Decision, Proposal, SealRecord
-from signer.clique.guard.store import KEEP_HEIGHTS, KEEP_PER_HEIGHT, Decide
+from signer.clique.guard.store import KEEP_HEIGHTS, KEEP_PER_HEIGHT, Decide, pruning_due
 
 BUSY_TIMEOUT_MS = 5000
 SCHEMA_VERSION = 2
@@ -172,16 +172,15 @@ class SqliteStore:
         results: list[Decision | BaseException] = []
         with self._transaction() as conn:
             for proposal, decide, heights in batch:
-                # A savepoint per record: one whose policy raises leaves the others' records.
-                conn.execute("SAVEPOINT seal")
+                # Only the policy can raise anything but sqlite3.Error, and it runs before this
+                # seal writes anything, so a refusal leaves the batch's other records as they are
+                # without a savepoint.
                 try:
                     results.append(self._record(conn, proposal, decide, heights))
                 except sqlite3.Error:
                     raise  # the whole transaction is in doubt: every seal of the batch refuses
                 except Exception as exc:
-                    conn.execute("ROLLBACK TO seal")
                     results.append(exc)
-                conn.execute("RELEASE seal")
         return results
 
     def _record(self, conn: sqlite3.Connection, proposal: Proposal, decide: Decide, heights: int) -> Decision:
@@ -193,17 +192,22 @@ class SqliteStore:
             "(SELECT max(height) FROM seals WHERE chain_id = ?1 AND signer = ?2) - ?3",
             (p.chain_id, p.signer, heights),
         ).fetchall()
-        decision = decide([_record(r) for r in rows])
-        if decision.record:
-            conn.execute(
-                f"INSERT INTO seals ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, decision.at,
-                 p.header_time, p.instance),
-            )  # fmt: skip
+        prior = [_record(r) for r in rows]
+        decision = decide(prior)
+        if not decision.record:
+            return decision
+        conn.execute(
+            f"INSERT INTO seals ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, decision.at,
+             p.header_time, p.instance),
+        )  # fmt: skip
+        old_heights, same_height = pruning_due(p, prior)
+        if old_heights:
             conn.execute(
                 "DELETE FROM seals WHERE chain_id = ? AND signer = ? AND height <= ?",
                 (p.chain_id, p.signer, p.height - KEEP_HEIGHTS),
             )
+        if same_height:
             conn.execute(
                 "DELETE FROM seals WHERE chain_id = ?1 AND signer = ?2 AND height = ?3"
                 " AND seal_hash NOT IN (SELECT seal_hash FROM seals"

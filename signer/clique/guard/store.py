@@ -33,12 +33,27 @@ from signer.clique.guard.policy import (
 )
 
 DEFAULT_DB_NAME = "sealguard.db"
-# The policy reads only the top height; older heights are kept this long for operators to look at.
+# The policy reads only the heights near the top; older ones are kept this long (up to PRUNE_STRIDE
+# heights more) for operators to look at.
 KEEP_HEIGHTS = 10_000
 # Re-seals of one height kept in the store (the newest ones): re-seals are bounded in rate, not in
 # number, so the store bounds what it keeps. The policy needs only the parent, the owner and the
 # newest record's time; an identical repeat of a pruned header counts as a re-seal.
 KEEP_PER_HEIGHT = 32
+# Pruning is housekeeping, not safety, so it runs only when there can be something to prune: old
+# heights when the key's top crosses a multiple of PRUNE_STRIDE, a height's surplus re-seals only
+# when that height already had records. A common seal then costs one SELECT and one INSERT.
+PRUNE_STRIDE = 64
+
+
+def pruning_due(proposal: Proposal, prior: Sequence[SealRecord]) -> tuple[bool, bool]:
+    """(prune heights older than KEEP_HEIGHTS, prune the proposal's height to KEEP_PER_HEIGHT)
+    for a proposal about to be recorded over ``prior``, the records the policy read."""
+    top = max((r.height for r in prior), default=None)
+    old_heights = top is not None and proposal.height // PRUNE_STRIDE != top // PRUNE_STRIDE
+    same_height = any(r.height == proposal.height for r in prior)
+    return old_heights, same_height
+
 
 Decide = Callable[[Sequence[SealRecord]], Decision]
 
