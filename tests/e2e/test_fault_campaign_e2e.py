@@ -133,10 +133,11 @@ def _small_disk(path: Path, size: str) -> Iterator[Path]:
 
 def _fill(disk: Path) -> Path:
     filler = disk / "filler"
-    with open(filler, "wb") as out, contextlib.suppress(OSError):
+    # Unbuffered, and the suppression outside the file: a buffered writer still holding the
+    # bytes that did not fit would raise ENOSPC again from close().
+    with contextlib.suppress(OSError), open(filler, "wb", buffering=0) as out:
         while True:
             out.write(b"\0" * 65536)
-            out.flush()
     return filler
 
 
