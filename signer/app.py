@@ -382,6 +382,8 @@ class App:
         self.servers.clear()
         if self.live_rules is not None:
             self.live_rules.close()
+        if self.external is not None:
+            self.external.close()
         self.accounts.close()
         if self.audit is not None:
             seq, digest = self.audit.head

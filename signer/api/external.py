@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from backends.base import Secret
@@ -13,6 +14,7 @@ from signer.accounts import AccountManager
 from signer.api.auditlog import AuditLog
 from signer.api.credentials import CredentialSource, NoCredentials, credential_for
 from signer.approval.ui import UI
+from signer.clique.guard import SealReceipt
 from signer.codecs.hexutil import MixedcaseAddress
 from signer.codecs.signdata import SignDataPlan, plan_sign_data, text_hash
 from signer.errors import (
@@ -32,7 +34,15 @@ log = logging.getLogger("sealward.api")
 class SealGuardProtocol(Protocol):
     def check_and_record(
         self, chain_id: int, signer: str, height: int, seal_hash: bytes, parent_hash: bytes, header_time: int
-    ) -> None: ...
+    ) -> SealReceipt | None: ...
+
+    def retract(self, receipt: SealReceipt) -> None: ...
+
+
+# Threads that make guard records while the backend signs. A record waits for its commit's
+# fsync and a signature for the HSM; both block outside the GIL, so they overlap. Requests beyond
+# this many queue here; the transports bound how many requests there are.
+GUARD_THREADS = 8
 
 
 PasswordRule = Callable[[str], None]  # raises ValueError with clef's message for a weak password
@@ -59,9 +69,14 @@ class ExternalAPI:
         self.credentials: CredentialSource = credentials or NoCredentials()
         self.advanced = advanced
         self.seal_guard = seal_guard
+        self._guard_threads = ThreadPoolExecutor(GUARD_THREADS, thread_name_prefix="seal-guard")
         self.password_rule = password_rule
         self.extensions = extensions  # transactions and typed data, attached by the app when available
         self.audit: AuditLog | None = None  # set by the app; records edits a UI made to a transaction
+
+    def close(self) -> None:
+        """Finish the guard records under way; the signer is stopping."""
+        self._guard_threads.shutdown(wait=True)
 
     # --- account_version / account_list / account_new ---------------------------------------
 
@@ -106,19 +121,29 @@ class ExternalAPI:
             raise UnknownAccount()
         backend, account = found
         credential = credential_for(backend, account, "data", self.credentials, self.ui)
-        signature = self.accounts.sign(backend, account, plan.payload, credential)
-        if plan.clique_number is not None and self.seal_guard is not None:
-            # Durable before the signature leaves the process: a crash after this line only
-            # loses a seal nobody received.
-            assert plan.clique_parent is not None and plan.clique_time is not None
-            self.seal_guard.check_and_record(
-                self.chain_id,
-                account.address,
-                plan.clique_number,
-                plan.payload.digest,
-                plan.clique_parent,
-                plan.clique_time,
-            )
+        if plan.clique_number is None or self.seal_guard is None:
+            return self.accounts.sign(backend, account, plan.payload, credential).to_bytes(plan.v_offset)
+        # The guard's record is made while the backend signs, and the signature leaves only once
+        # the record is durable: a crash in between loses a seal nobody received, as before. A
+        # refusal discards the signature; a signing failure takes the record back, so a seal that
+        # was never made holds no height (a standby instance may take it).
+        guard = self.seal_guard
+        assert plan.clique_parent is not None and plan.clique_time is not None
+        recording = self._guard_threads.submit(
+            guard.check_and_record,
+            self.chain_id,
+            account.address,
+            plan.clique_number,
+            plan.payload.digest,
+            plan.clique_parent,
+            plan.clique_time,
+        )
+        try:
+            signature = self.accounts.sign(backend, account, plan.payload, credential)
+        except BaseException:
+            _take_back(guard, recording)
+            raise
+        recording.result()  # raises the guard's refusal or unavailability
         return signature.to_bytes(plan.v_offset)
 
     # --- typed data, transactions, gnosis: provided by the extensions module ----------------
@@ -144,6 +169,17 @@ class ExternalAPI:
 
     def ec_recover(self, meta: Metadata, data: bytes, sig: bytes) -> str:
         return ec_recover(data, sig)
+
+
+def _take_back(guard: SealGuardProtocol, recording: Future[SealReceipt | None]) -> None:
+    """Wait for a record whose signature failed and retract it; the signing error is what the
+    caller hears, so a refusal or a failure here is only logged."""
+    try:
+        receipt = recording.result()
+        if receipt is not None:
+            guard.retract(receipt)
+    except Exception as exc:
+        log.warning("Seal record not taken back after a failed signature err=%s", error_message(exc))
 
 
 def ec_recover(data: bytes, sig: bytes) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from backends import base as backend_errors
 from signer import errors
 from signer.approval.ui import UI
-from signer.clique.guard import SealGuard, SealGuardRefused, SealGuardUnavailable
+from signer.clique.guard import SealGuard, SealGuardRefused, SealGuardUnavailable, SealReceipt
 from signer.ops.metrics import Metrics
 from signer.rpc.dispatch import Dispatcher
 from signer.types import (
@@ -188,7 +188,7 @@ class MeteredSealGuard:
 
     def check_and_record(
         self, chain_id: int, signer: str, height: int, seal_hash: bytes, parent_hash: bytes, header_time: int
-    ) -> None:
+    ) -> SealReceipt | None:
         m = self._metrics
         key = (chain_id, signer.lower())
         if key not in self._top:
@@ -197,7 +197,9 @@ class MeteredSealGuard:
                 self._top[key] = recorded
         start = time.perf_counter()
         try:
-            self.guard.check_and_record(chain_id, signer, height, seal_hash, parent_hash, header_time)
+            receipt = self.guard.check_and_record(
+                chain_id, signer, height, seal_hash, parent_hash, header_time
+            )
         except SealGuardUnavailable:
             m.guard_decisions.labels("unavailable").inc()
             raise
@@ -212,6 +214,10 @@ class MeteredSealGuard:
             self._top[key] = height
             m.last_sealed_height.labels(str(chain_id), key[1]).set(height)
             m.last_seal_time.labels(str(chain_id), key[1]).set(time.time())
+        return receipt
+
+    def retract(self, receipt: SealReceipt) -> None:
+        self.guard.retract(receipt)
 
     def _recorded_top(self, chain_id: int, signer: str) -> int | None:
         """The highest height recorded for the key, -1 for none, None when the guard cannot say."""

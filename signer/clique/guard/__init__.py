@@ -9,7 +9,7 @@ Open one with :func:`open_guard`.
 from signer.clique.guard.errors import SealGuardRefused, SealGuardUnavailable
 from signer.clique.guard.instance import load_instance_id
 from signer.clique.guard.policy import DEFAULT_CLOCK_SLACK, DEFAULT_MAX_FUTURE, Limits, Mode, SealRecord
-from signer.clique.guard.store import DEFAULT_DB_NAME, SealGuard, default_guard_path, open_guard
+from signer.clique.guard.store import DEFAULT_DB_NAME, SealGuard, SealReceipt, default_guard_path, open_guard
 
 __all__ = [
     "DEFAULT_CLOCK_SLACK",
@@ -20,6 +20,7 @@ __all__ = [
     "SealGuard",
     "SealGuardRefused",
     "SealGuardUnavailable",
+    "SealReceipt",
     "SealRecord",
     "default_guard_path",
     "load_instance_id",

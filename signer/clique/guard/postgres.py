@@ -219,6 +219,22 @@ class PostgresStore:
         result: int = self._run("cannot reset the seal records", work)
         return result
 
+    def retract(self, proposal: Proposal, sealed_at: float) -> int:
+        p = proposal
+
+        def work(cur: psycopg.Cursor[tuple[Any, ...]]) -> int:
+            self._lock_key(cur, p.chain_id, p.signer)
+            cur.execute(
+                f"DELETE FROM {SEALS_TABLE} WHERE chain_id = %s AND signer = %s AND height = %s"
+                " AND seal_hash = %s AND parent_hash = %s AND sealed_at = to_timestamp(%s)"
+                " AND instance IS NOT DISTINCT FROM %s",
+                (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, sealed_at, p.instance),
+            )
+            return cur.rowcount
+
+        result: int = self._run("cannot retract the seal record", work)
+        return result
+
     def close(self) -> None:
         with self._lock:
             self._drop()

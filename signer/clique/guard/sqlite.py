@@ -236,6 +236,16 @@ class SqliteStore:
             )
             return cur.rowcount
 
+    def retract(self, proposal: Proposal, sealed_at: float) -> int:
+        p = proposal
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "DELETE FROM seals WHERE chain_id = ? AND signer = ? AND height = ? AND seal_hash = ?"
+                " AND parent_hash = ? AND sealed_at = ? AND instance IS ?",
+                (p.chain_id, p.signer, p.height, p.seal_hash, p.parent_hash, sealed_at, p.instance),
+            )
+            return cur.rowcount
+
     def integrity_check(self) -> str:
         """SQLite's own verdict on the file ("ok" when sound), for operators and the crash tests."""
         with self._transaction() as conn:

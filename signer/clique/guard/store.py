@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from signer.clique.guard.errors import SealGuardRefused, SealGuardUnavailable
@@ -83,7 +84,21 @@ class GuardStore(Protocol):
         """Delete the key's records at heights >= ``height``; return how many were deleted."""
         ...
 
+    def retract(self, proposal: Proposal, sealed_at: float) -> int:
+        """Delete the one record ``check_and_record`` wrote for ``proposal`` at ``sealed_at`` (a
+        seal whose signature was never made); return how many were deleted (0 or 1)."""
+        ...
+
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SealReceipt:
+    """What ``SealGuard.check_and_record`` wrote, so that a seal whose signing failed can be
+    taken back (``SealGuard.retract``) instead of holding its height for nothing."""
+
+    proposal: Proposal
+    sealed_at: float
 
 
 class SealGuard:
@@ -105,11 +120,12 @@ class SealGuard:
 
     def check_and_record(
         self, chain_id: int, signer: str, height: int, seal_hash: bytes, parent_hash: bytes, header_time: int
-    ) -> None:
+    ) -> SealReceipt | None:
         """Return when sealing is allowed and durably recorded; raise SealGuardRefused when the
-        policy forbids it, SealGuardUnavailable when the database cannot vouch for it."""
+        policy forbids it, SealGuardUnavailable when the database cannot vouch for it. The
+        receipt names the record written (None when nothing was: guard off, identical repeat)."""
         if self.mode is Mode.OFF:
-            return
+            return None
         try:
             proposal = make_proposal(
                 chain_id, signer, height, seal_hash, parent_hash, header_time, self.instance
@@ -124,6 +140,12 @@ class SealGuard:
         )
         if not decision.allowed:
             raise SealGuardRefused(decision.reason)
+        return SealReceipt(proposal, decision.at) if decision.record else None
+
+    def retract(self, receipt: SealReceipt) -> None:
+        """Take back a record whose signature was never made (signing failed after it was
+        written), so that it neither holds its height for this instance nor counts as a seal."""
+        self.store.retract(receipt.proposal, receipt.sealed_at)
 
     def show(
         self, chain_id: int | None = None, signer: str | None = None, heights: int = 1
@@ -181,6 +203,7 @@ __all__ = [
     "SealGuard",
     "SealGuardRefused",
     "SealGuardUnavailable",
+    "SealReceipt",
     "default_guard_path",
     "is_postgres_url",
     "open_guard",

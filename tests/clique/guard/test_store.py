@@ -213,3 +213,26 @@ def test_threads_sharing_one_guard_never_fork(guard_target: str) -> None:
         parents_per_height.setdefault(height, set()).add(parent)
     assert all(len(p) == 1 for p in parents_per_height.values())
     assert sorted(parents_per_height) == sorted(r.height for r in guard.show(heights=100))
+
+
+def test_a_retracted_seal_no_longer_holds_its_height(guard_target: str) -> None:
+    active = guard_at(guard_target, instance="node-a")
+    standby = guard_at(guard_target, instance="node-b")
+    active.check_and_record(CHAIN, SIGNER, 1, h(1), P1, fresh(active))
+    receipt = active.check_and_record(CHAIN, SIGNER, 2, h(2), P1, fresh(active))
+    assert receipt is not None
+    with pytest.raises(SealGuardRefused, match="signer instance node-a"):
+        standby.check_and_record(CHAIN, SIGNER, 2, h(22), P2, fresh(standby))
+    active.retract(receipt)  # node-a's signature for height 2 was never made
+    assert heights(active) == [(1, h(1))]
+    standby.check_and_record(CHAIN, SIGNER, 2, h(22), P2, fresh(standby))
+    active.retract(receipt)  # twice, or after others wrote: only that one record ever goes
+    assert heights(active) == [(1, h(1)), (2, h(22))]
+
+
+def test_only_written_records_have_receipts(guard_target: str) -> None:
+    guard = guard_at(guard_target)
+    first = guard.check_and_record(CHAIN, SIGNER, 1, h(1), P1, fresh(guard))
+    assert first is not None and first.proposal.height == 1
+    assert guard.check_and_record(CHAIN, SIGNER, 1, h(1), P1, fresh(guard)) is None  # identical repeat
+    assert guard_at(guard_target, mode="off").check_and_record(CHAIN, SIGNER, 9, h(9), P1, 0) is None
