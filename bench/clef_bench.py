@@ -12,7 +12,9 @@ same key both signers must produce the same chain, seal for seal (RFC 6979). Row
 * clef and sealward, keystore key with light scrypt (N=4096, P=6)
 * clef and sealward, keystore key with standard scrypt (N=262144, P=1)
 * sealward, SoftHSM key (a key clef cannot use)
-* floor: eth-keys signing the same seal hashes in this process
+* floors, in this process: eth-keys signing the seal hashes; the same after scrypt with the key
+  file's parameters (light, standard), the least each seal costs when keys are never kept
+  unlocked (clef's rule, and sealward's)
 
 Sealward runs as shipped: seal guard on (SQLite), audit log on; clef with its audit log on.
 """
@@ -33,7 +35,7 @@ from pathlib import Path
 
 from eth_keys import keys
 
-from bench.seal_bench import floor
+from signer.clique.header import seal_hash
 from signer.clique.sealing import CliqueChain, recover_sealer, request_payload
 from signer.tools.ipcclient import IpcClient, socket_accepts
 from signer.tools.peers import CLEF
@@ -118,7 +120,8 @@ def configure(command: list[str], config: Path, rules: Path, address: str) -> No
 
 def seal(socket: Path, address: str, count: int) -> tuple[list[float], float, list[bytes]]:
     chain = CliqueChain()
-    latencies, sealed = [], []
+    latencies: list[float] = []
+    sealed: list[bytes] = []
     with IpcClient(socket, timeout=120) as client:
         start = time.perf_counter()
         for _ in range(count):
@@ -144,6 +147,27 @@ def row(name: str, latencies: list[float], wall: float) -> str:
     )
 
 
+def floor(count: int, keyfile: Path | None = None) -> tuple[list[float], float]:
+    """Seal hashes signed in this process; with ``keyfile``, after its scrypt (OpenSSL) each time,
+    the cost neither signer can avoid when keys are decrypted per request."""
+    key = keys.PrivateKey(secrets.token_bytes(32))
+    params = json.loads(keyfile.read_text())["crypto"]["kdfparams"] if keyfile else None
+    chain = CliqueChain()
+    latencies = []
+    start = time.perf_counter()
+    for _ in range(count):
+        header = chain.propose()
+        begin = time.perf_counter()
+        if params is not None:
+            n, r, p = params["n"], params["r"], params["p"]
+            hashlib.scrypt(KEY_PASSWORD.encode(), salt=bytes.fromhex(params["salt"]), n=n, r=r, p=p,
+                           dklen=params["dklen"], maxmem=256 * n * r * p)  # fmt: skip
+        signature = key.sign_msg_hash(seal_hash(header))
+        latencies.append(time.perf_counter() - begin)
+        chain.seal(signature.to_bytes())
+    return latencies, time.perf_counter() - start
+
+
 def keystore_rows(work: Path, seals: int, standard_seals: int) -> list[str]:
     key = keys.PrivateKey(secrets.token_bytes(32))
     address = key.public_key.to_checksum_address()
@@ -151,6 +175,8 @@ def keystore_rows(work: Path, seals: int, standard_seals: int) -> list[str]:
     rules.write_text(CLIQUE_RULES)
     rows = []
     for kdf, light, count in (("light", True, seals), ("standard", False, standard_seals)):
+        if count == 0:
+            continue
         keystore = import_key(work, kdf, light, key.to_hex()[2:])
         chains = {}
         for name, command in (("clef v1.17.3", [str(CLEF.path)]), ("sealward", [SEALWARD])):
@@ -170,6 +196,11 @@ def keystore_rows(work: Path, seals: int, standard_seals: int) -> list[str]:
             print(rows[-1], flush=True)
         if len(set(map(tuple, chains.values()))) != 1:
             raise RuntimeError(f"clef and sealward sealed different chains with the same key ({kdf})")
+        keyfile = next(keystore.iterdir())
+        rows.append(
+            row(f"floor: scrypt ({kdf}, OpenSSL) + eth-keys sign, in process", *floor(count, keyfile))
+        )
+        print(rows[-1], flush=True)
     return rows
 
 
@@ -190,7 +221,7 @@ def main() -> None:
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
     parser.add_argument("--seals", type=int, default=200, help="seals per light-KDF and SoftHSM row")
-    parser.add_argument("--standard-seals", type=int, default=10, help="seals per standard-KDF row")
+    parser.add_argument("--standard-seals", type=int, default=10, help="seals per standard-KDF row (0: none)")
     options = parser.parse_args()
     missing = CLEF.missing()
     if missing:
@@ -199,8 +230,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sealward-clef-bench-") as tmp:
         keystore_rows(Path(tmp), options.seals, options.standard_seals)
         print(softhsm_row(Path(tmp), options.seals), flush=True)
-    lat = floor(options.seals)
-    print(row("floor: eth-keys in process (no IPC, no approval)", lat, sum(lat)), flush=True)
+    print(
+        row("floor: eth-keys sign, in process (no KDF, IPC or approval)", *floor(options.seals)), flush=True
+    )
 
 
 if __name__ == "__main__":
