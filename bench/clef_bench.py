@@ -39,6 +39,7 @@ from signer.clique.header import seal_hash
 from signer.clique.sealing import CliqueChain, recover_sealer, request_payload
 from signer.tools.ipcclient import IpcClient, socket_accepts
 from signer.tools.peers import CLEF
+from signer.tools.processes import stop_process
 from signer.tools.sandbox import CLIQUE_RULES, Sandbox
 
 SEALWARD = str(Path(sys.executable).with_name("sealward"))
@@ -83,12 +84,7 @@ class Daemon:
             self.proc.stdin.flush()
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
 
 
 def run_cli(command: list[str], args: list[str], stdin: str) -> str:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from signer.tools.processes import stop_process
+
 LOOPBACK = "127.0.0.1"
 # Forks a clique chain can use with geth v1.13: everything through London at genesis (base fee
 # headers, 16 fields). Shanghai and later need the beacon chain; clique cannot seal them.
@@ -170,13 +172,7 @@ class GethNode:
         """SIGINT (geth's clean shutdown: it writes its head state), SIGKILL if it hangs."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout, signal.SIGINT)
         self.proc = None
 
     def kill(self) -> None:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from signer.tools.ipcclient import socket_accepts
+from signer.tools.processes import stop_process
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 SOFTHSM_SCRIPT = Path(__file__).resolve().parents[2] / "softhsm" / "create-token.sh"
@@ -157,13 +158,8 @@ class Sandbox:
             time.sleep(poll)
 
     def stop(self) -> None:
-        if self.daemon is not None and self.daemon.poll() is None:
-            self.daemon.terminate()
-            try:
-                self.daemon.wait(10)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
+        if self.daemon is not None:
+            stop_process(self.daemon)
         self.daemon = None
 
     def kill(self) -> None:

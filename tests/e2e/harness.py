@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from signer.tools.ipcclient import IpcClient, RpcError, socket_accepts
+from signer.tools.processes import stop_process
 
 __all__ = ["IpcClient", "RpcError", "SignerProcess", "approving_ui", "run_cli"]
 
@@ -117,14 +118,7 @@ class SignerProcess:
         return IpcClient(self.ipc)
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return stop_process(self.proc)
 
 
 def approving_ui(password: str) -> UiPolicy:

@@ -12,9 +12,7 @@ import os
 import secrets
 import shutil
 import signal
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ from tests.e2e.faultkit import (
     postgres_guard_rows,
     sqlite_guard_rows,
 )
+from tests.helpers.tmpfs import fill, small_tmpfs
 
 pytestmark = pytest.mark.e2e
 CLIQUE = "application/x-clique-header"
@@ -118,38 +117,15 @@ def test_postgres_killed_and_restarted_under_the_shared_guard(
     assert figure.serving_again < 15
 
 
-@contextlib.contextmanager
-def _small_disk(path: Path, size: str) -> Iterator[Path]:
-    path.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
-                             capture_output=True, text=True, check=False)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
-
-
-def _fill(disk: Path) -> Path:
-    filler = disk / "filler"
-    # Unbuffered, and the suppression outside the file: a buffered writer still holding the
-    # bytes that did not fit would raise ENOSPC again from close().
-    with contextlib.suppress(OSError), open(filler, "wb", buffering=0) as out:
-        while True:
-            out.write(b"\0" * 65536)
-    return filler
-
-
 def test_disk_of_the_guard_and_the_audit_log_full(box: Sandbox, tmp_path: Path) -> None:
     address = box.keystore_key()
-    with _small_disk(tmp_path / "disk", "16m") as disk:
+    with small_tmpfs(tmp_path / "disk", 16 * 1024) as disk:
         guard, audit = disk / "sealguard.db", disk / "audit.log"
         box.start("--guard-db", str(guard), "--auditlog", str(audit), rules=box.attest())
         stream = Stream(box.socket, address).start()
         _settle(stream)
         start = time.monotonic()
-        filler = _fill(disk)
+        filler = fill(disk)
         time.sleep(2)
         filler.unlink()
         end = time.monotonic()
