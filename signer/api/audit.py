@@ -4,6 +4,7 @@ recorded too. Parameters are logged as the node sent them; no secret ever passes
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -30,47 +31,62 @@ def _to_json(value: Any) -> Any:
 
 
 class AuditedAPI:
+    """Each request line and its response line carry the same ``reqid`` (beyond clef's format):
+    calls run concurrently, so the next response is not always the answer to the last request."""
+
     def __init__(self, api: ExternalAPIProtocol, log: AuditLog) -> None:
         self.api = api
         self.log = log
+        self._ids = itertools.count(1)  # next() on a count is atomic under the GIL
 
-    def _respond(self, msg: str, call: Any, ok: Any, failed: tuple[tuple[str, object], ...]) -> Any:
+    def _request(self, msg: str, *attrs: tuple[str, object]) -> int:
+        reqid = next(self._ids)
+        self.log.event(msg, ("type", "request"), ("reqid", reqid), *attrs)
+        return reqid
+
+    def _respond(
+        self, msg: str, reqid: int, call: Any, ok: Any, failed: tuple[tuple[str, object], ...]
+    ) -> Any:
+        answer = ("type", "response"), ("reqid", reqid)
         try:
             result = call()
         except Exception as exc:
-            self.log.event(msg, ("type", "response"), *failed, ("error", error_message(exc)))
+            self.log.event(msg, *answer, *failed, ("error", error_message(exc)))
             raise
-        self.log.event(msg, ("type", "response"), *ok(result), ("error", None))
+        self.log.event(msg, *answer, *ok(result), ("error", None))
         return result
 
     def version(self, meta: Metadata) -> str:
-        self.log.event("Version", ("type", "request"), _meta(meta))
+        reqid = self._request("Version", _meta(meta))
         return str(
             self._respond(
-                "Version", lambda: self.api.version(meta), lambda r: [("data", r)], (("data", None),)
+                "Version", reqid, lambda: self.api.version(meta), lambda r: [("data", r)], (("data", None),)
             )
         )
 
     def list(self, meta: Metadata) -> list[str]:
-        self.log.event("List", ("type", "request"), _meta(meta))
+        reqid = self._request("List", _meta(meta))
 
         def shown(result: list[str]) -> list[tuple[str, object]]:
             return [("data", "[" + " ".join(to_checksum_address(a) for a in result) + "]")]
 
-        result: list[str] = self._respond("List", lambda: self.api.list(meta), shown, (("data", None),))
+        result: list[str] = self._respond(
+            "List", reqid, lambda: self.api.list(meta), shown, (("data", None),)
+        )
         return result
 
     def new(self, meta: Metadata) -> str:
         return self.api.new(meta)  # clef does not audit account_new
 
     def sign_data(self, meta: Metadata, content_type: str, address: MixedcaseAddress, data: Any) -> str:
-        self.log.event(
-            "SignData", ("type", "request"), _meta(meta), ("addr", str(address)),
+        reqid = self._request(
+            "SignData", _meta(meta), ("addr", str(address)),
             ("data", _compact(data).encode()), ("content-type", content_type),
         )  # fmt: skip
         return str(
             self._respond(
                 "SignData",
+                reqid,
                 lambda: self.api.sign_data(meta, content_type, address, data),
                 lambda r: [("data", r[2:])],
                 (("data", ""),),
@@ -79,9 +95,8 @@ class AuditedAPI:
 
     def sign_typed_data(self, meta: Metadata, address: MixedcaseAddress, typed_data: Any) -> str:
         # clef dumped a Go struct here; we log the document as JSON, which can be read back.
-        self.log.event(
+        reqid = self._request(
             "SignTypedData",
-            ("type", "request"),
             _meta(meta),
             ("addr", str(address)),
             ("data", _compact(typed_data)),
@@ -89,6 +104,7 @@ class AuditedAPI:
         return str(
             self._respond(
                 "SignTypedData",
+                reqid,
                 lambda: self.api.sign_typed_data(meta, address, typed_data),
                 lambda r: [("data", r[2:])],
                 (("data", ""),),
@@ -96,12 +112,13 @@ class AuditedAPI:
         )
 
     def sign_transaction(self, meta: Metadata, args: Any, method_selector: str | None) -> Any:
-        self.log.event(
-            "SignTransaction", ("type", "request"), _meta(meta), ("tx", _compact(_to_json(args))),
+        reqid = self._request(
+            "SignTransaction", _meta(meta), ("tx", _compact(_to_json(args))),
             ("methodSelector", method_selector),
         )  # fmt: skip
         return self._respond(
             "SignTransaction",
+            reqid,
             lambda: self.api.sign_transaction(meta, args, method_selector),
             lambda r: [("data", str(r["raw"])[2:])],
             (("data", None),),
@@ -110,24 +127,24 @@ class AuditedAPI:
     def sign_gnosis_safe_tx(
         self, meta: Metadata, address: MixedcaseAddress, gnosis_tx: Any, method_selector: str | None
     ) -> Any:
-        self.log.event(
-            "SignGnosisSafeTx", ("type", "request"), _meta(meta), ("addr", str(address)),
+        reqid = self._request(
+            "SignGnosisSafeTx", _meta(meta), ("addr", str(address)),
             ("data", _compact(_to_json(gnosis_tx))), ("selector", method_selector),
         )  # fmt: skip
         return self._respond(
             "SignGnosisSafeTx",
+            reqid,
             lambda: self.api.sign_gnosis_safe_tx(meta, address, gnosis_tx, method_selector),
             lambda r: [("data", _compact(_to_json(r)))],
             (("data", None),),
         )
 
     def ec_recover(self, meta: Metadata, data: bytes, sig: bytes) -> str:
-        self.log.event(
-            "EcRecover", ("type", "request"), _meta(meta), ("data", data.hex()), ("sig", sig.hex())
-        )
+        reqid = self._request("EcRecover", _meta(meta), ("data", data.hex()), ("sig", sig.hex()))
         return str(
             self._respond(
                 "EcRecover",
+                reqid,
                 lambda: self.api.ec_recover(meta, data, sig),
                 lambda r: [("address", to_checksum_address(r))],
                 (("address", "0x" + "00" * 20),),

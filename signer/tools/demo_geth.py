@@ -13,7 +13,7 @@ from signer.clique.header import SEAL_LENGTH, decode_header
 from signer.clique.sealing import recover_sealer
 from signer.tools.gethnet import GethNode, clique_genesis
 from signer.tools.peers import GETH_SEALER
-from signer.tools.sealaudit import SealEvent, read_seals
+from signer.tools.sealaudit import SealEvent, SealReader
 
 PERIOD = 2  # seconds between blocks
 
@@ -22,17 +22,13 @@ class AuditFollower:
     """Seals from the audit log as it grows, by (height, seal bytes)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
+        self.reader = SealReader(path)
         self.seals: dict[tuple[int, bytes], SealEvent] = {}
         self.requests = 0
         self.refused = 0
 
     def poll(self) -> None:
-        if not self.path.exists():
-            return
-        events, self.offset = read_seals(self.path, start=self.offset)
-        for event in events:
+        for event in self.reader.read():
             self.requests += 1
             if event.seal is None:
                 self.refused += 1

@@ -1,10 +1,9 @@
 """Clique seals read back from a signer's audit log: what was asked, what was returned, how fast.
 
 Every ``account_signData`` leaves a request line (with the header RLP) and a response line (the
-65-byte seal, or the error). A node asks for seals one at a time, so on a signer serving one node
-each request is answered by the next SignData response; the demo shows the latency from these
-two timestamps (millisecond resolution) and the tests check every returned seal against the
-chain.
+65-byte seal, or the error), paired by their ``reqid`` (requests run concurrently, so responses
+come in any order); the demo shows the latency from these two timestamps (millisecond
+resolution) and the tests check every returned seal against the chain.
 """
 
 from __future__ import annotations
@@ -58,37 +57,48 @@ def _request_rlp(data: str) -> bytes | None:
         return None
 
 
-def read_seals(audit_log: Path, *, start: int = 0) -> tuple[list[SealEvent], int]:
-    """The clique seals logged from byte offset ``start`` on, and the offset to continue from.
+class SealReader:
+    """Follows an audit log as it grows; ``read()`` returns the seals answered since the last
+    call. A request whose answer is not in the file yet waits for a later ``read()``."""
 
-    Lines that are not complete yet (no newline) are left for the next call.
-    """
-    with open(audit_log, "rb") as handle:
-        handle.seek(start)
-        chunk = handle.read()
-    end = chunk.rfind(b"\n") + 1
-    events: list[SealEvent] = []
-    pending: tuple[datetime, bytes] | None = None
-    for raw in chunk[:end].decode("utf-8", "replace").splitlines():
-        fields = _fields(raw)
-        if fields.get("msg") != "SignData":
-            continue
+    def __init__(self, audit_log: Path) -> None:
+        self.path = audit_log
+        self._offset = 0
+        self._pending: dict[str, tuple[datetime, bytes]] = {}  # clique requests by reqid
+
+    def read(self) -> list[SealEvent]:
+        if not self.path.exists():
+            return []
+        with open(self.path, "rb") as handle:
+            handle.seek(self._offset)
+            chunk = handle.read()
+        end = chunk.rfind(b"\n") + 1  # an incomplete last line is read next time
+        self._offset += end
+        events = [self._event(_fields(raw)) for raw in chunk[:end].decode("utf-8", "replace").splitlines()]
+        return [event for event in events if event is not None]
+
+    def _event(self, fields: dict[str, str]) -> SealEvent | None:
+        if fields.get("msg") != "SignData" or "reqid" not in fields:
+            return None
         when = datetime.fromisoformat(fields["time"].replace("Z", "+00:00"))
         if fields.get("type") == "request":
             rlp = _request_rlp(fields.get("data", ""))
-            pending = (when, rlp) if rlp is not None and fields.get("content-type") == CLIQUE_HEADER else None
-            continue
-        if fields.get("type") != "response" or pending is None:
-            continue
-        requested, rlp = pending
-        pending = None
+            if rlp is not None and fields.get("content-type") == CLIQUE_HEADER:
+                self._pending[fields["reqid"]] = (when, rlp)
+            return None
+        asked = self._pending.pop(fields["reqid"], None) if fields.get("type") == "response" else None
+        if asked is None:
+            return None
+        requested, rlp = asked
         material = clique_signing_material(rlp)
+        header = material.header
         error = fields.get("error")
         error = None if error in (None, "<nil>") else error
         seal = bytes.fromhex(fields["data"]) if error is None and fields.get("data") else None
-        header = material.header
-        events.append(
-            SealEvent(requested, when, header.number, header.parent_hash, material.seal_hash, header.time,
-                      seal, error)
-        )  # fmt: skip
-    return events, start + end
+        return SealEvent(requested, when, header.number, header.parent_hash, material.seal_hash, header.time,
+                         seal, error)  # fmt: skip
+
+
+def read_seals(audit_log: Path) -> list[SealEvent]:
+    """Every clique seal answered in an audit log so far."""
+    return SealReader(audit_log).read()

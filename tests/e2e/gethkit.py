@@ -53,7 +53,7 @@ class Sealer:
                        rules=self.rules, log=self.signer_log)  # fmt: skip
 
     def seals(self) -> list[SealEvent]:
-        return read_seals(self.audit_log)[0] if self.audit_log.exists() else []
+        return read_seals(self.audit_log)
 
     def stop(self) -> None:
         if self.node is not None:
