@@ -5,14 +5,12 @@ Nothing else wires components together; the CLI only parses flags and calls ``Ap
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
-from backends.base import Backend, Secret
 from signer.accounts import AccountManager
 from signer.api.audit import AuditedAPI
 from signer.api.auditlog import AuditLog
@@ -23,109 +21,35 @@ from signer.approval.console import ConsoleUI
 from signer.approval.ui import UI
 from signer.config import Config
 from signer.rpc.dispatch import Dispatcher
-from signer.types import Metadata, StartupInfo, UserInputRequest
+from signer.startup import StartupError, attested_rules, make_backends, open_vault
+from signer.types import Metadata, StartupInfo
+
+if TYPE_CHECKING:  # imported where used: prometheus_client, the rule engine and PostgreSQL are optional
+    from signer.api.extensions import Extensions
+    from signer.approval.rules import RuleEngine
+    from signer.approval.stdio import StdioUI
+    from signer.clique.guard import SealGuard
+    from signer.ops.instruments import MeteredSealGuard
+    from signer.ops.live_rules import LiveRules
+    from signer.ops.metrics import Metrics
+    from signer.ops.readiness import Readiness
+    from signer.vault import Vault
+
+__all__ = ["App", "StartupError", "make_backends", "run_daemon"]
 
 log = logging.getLogger("sealward")
 
 
-def make_backends(config: Config) -> list[Backend]:
-    backends: list[Backend] = []
-    if config.keystore is not None and str(config.keystore):
-        from backends.keystore import KeystoreBackend
+class Server(Protocol):
+    """An endpoint the signer started (IPC, HTTP, the ops listener)."""
 
-        backends.append(KeystoreBackend(config.keystore, light_kdf=config.light_kdf))
-    if config.pkcs11_module:
-        from backends.pkcs11 import Pkcs11Backend
-
-        backends.append(Pkcs11Backend(config.pkcs11_module, list(config.pkcs11_tokens)))
-    if config.ledger:
-        try:
-            from backends.ledger import LedgerBackend
-        except ImportError as exc:
-            log.warning("Ledger support is unavailable err=%s", exc)
-        else:
-            backends.append(LedgerBackend(accounts_per_path=config.ledger_accounts))
-    return backends
-
-
-class StartupError(Exception):
-    """A fatal start-up failure; the CLI prints ``Fatal: <message>``."""
-
-
-def master_password(config: Config, ui: UI) -> Secret:
-    if config.master_password_file is not None:
-        from signer.vault.passwords import read_password_file
-
-        return read_password_file(config.master_password_file)
-    request = UserInputRequest(
-        "Master Password", "Please enter the password to decrypt the master seed", True
-    )
-    return Secret(ui.on_input_required(request))
-
-
-def unattended(config: Config) -> bool:
-    """The operator asked for unattended operation: a password file or a rule file was given.
-
-    Then a vault or rules that cannot be loaded stop the start (fail closed): clef would only warn
-    and send every request to a person nobody is watching.
-    """
-    return config.master_password_file is not None or config.rules is not None
-
-
-def _disabled(fatal: bool, message: str, *args: object) -> None:
-    """Log why rules are off, or refuse to start with the same reason when ``fatal``."""
-    if fatal:
-        text = message % args if args else message
-        raise StartupError(f"{text}; refusing to start unattended without them (see docs/vault.md)")
-    log.warning(message, *args)
-
-
-def open_vault(config: Config, ui: UI) -> Any:
-    """The unlocked vault, or None: as in clef, a failure means 'rules disabled' and prompts,
-    unless the start is unattended (``unattended``), where it raises StartupError."""
-    from signer.vault import Vault, unlock_master_seed
-
-    fatal = unattended(config)
-    if not config.masterseed_path.exists():
-        no_seed = "no master seed (run 'sealward init')"
-        _disabled(fatal, "Failed to open master, rules disabled err=%s", no_seed)
-        return None
-    try:
-        seed = unlock_master_seed(config.masterseed_path, master_password(config, ui))
-        return Vault.open(config.configdir, seed)
-    except Exception as exc:
-        _disabled(fatal, "Failed to open master, rules disabled err=%s", exc)
-        return None
-
-
-def attested_rules(config: Config, vault: Any) -> str | None:
-    """The rule source when --rules is set and its sha256 matches the attested hash, else None.
-
-    With --rules given, every reason not to load them raises StartupError instead.
-    """
-    if config.rules is None or vault is None:
-        return None
-    try:
-        source = config.rules.read_bytes()
-    except OSError as exc:
-        _disabled(True, "Could not load rules file=%s err=%s", config.rules, exc.strerror or exc)
-        return None
-    actual = hashlib.sha256(source).hexdigest()
-    try:
-        expected = vault.ruleset_hash()
-    except Exception as exc:
-        _disabled(True, "Could not read the attested rule hash err=%s", exc)
-        return None
-    if actual != expected:
-        _disabled(True, "Rule hash not attested hash=%s attested=%s", actual, expected or '""')
-        return None
-    return source.decode("utf-8", "replace")
+    def close(self) -> None: ...
 
 
 class App:
     def __init__(self, config: Config, ui: UI | None = None) -> None:
         self.config = config
-        self.metrics: Any = None  # signer.ops.metrics.Metrics with --metrics (prometheus_client is lazy)
+        self.metrics: Metrics | None = None  # with --metrics (prometheus_client is imported only then)
         self.dispatcher = Dispatcher()
         if config.metrics:
             from signer.ops.instruments import MeteredDispatcher
@@ -133,21 +57,21 @@ class App:
 
             self.metrics = Metrics()
             self.dispatcher = MeteredDispatcher(self.metrics)
-        self.stdio: Any = None
+        self.stdio: StdioUI | None = None
         self.base_ui: UI = ui or self._make_ui()
         if self.metrics is not None:
             from signer.ops.instruments import MeteredUI
 
             self.base_ui = MeteredUI(self.base_ui, self.metrics)
         self.ui: UI = self.base_ui
-        self.vault: Any = None
-        self.live_rules: Any = None  # signer.ops.live_rules.LiveRules while attested rules run
+        self.vault: Vault | None = None
+        self.live_rules: LiveRules | None = None  # while attested rules run
         self.accounts = AccountManager([])
         self.external: ExternalAPI | None = None
         self.api: ExternalAPIProtocol | None = None
         self.audit: AuditLog | None = None
-        self.seal_guard: Any = None
-        self.servers: list[Any] = []
+        self.seal_guard: SealGuard | MeteredSealGuard | None = None
+        self.servers: list[Server] = []
         self.startup_info: StartupInfo | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -159,7 +83,7 @@ class App:
 
             log.info("Using stdin/stdout as UI-channel")
             self.stdio = StdioUI(sys.stdin.buffer, sys.stdout.buffer)
-            return self.stdio  # type: ignore[no-any-return]
+            return self.stdio
         log.info("Using CLI as UI-channel")
         return ConsoleUI()
 
@@ -171,11 +95,12 @@ class App:
         if self.metrics is not None:
             self.metrics.vault_unlocked.set(0 if self.vault is None else 1)
         source = attested_rules(cfg, self.vault)
-        if source is not None:
+        if source is not None and self.vault is not None:
             from signer.approval.rules import RulesetUI
             from signer.ops.live_rules import LiveRules
 
-            self.live_rules = LiveRules(self._rule_engine(source), self.vault.ruleset_hash(), self.metrics)
+            engine = self._rule_engine(source, self.vault)
+            self.live_rules = LiveRules(engine, self.vault.ruleset_hash(), self.metrics)
             self.ui = RulesetUI(self.base_ui, self.live_rules)
             log.info("Rule engine configured file=%s", cfg.rules)
         log.info(
@@ -230,7 +155,7 @@ class App:
                     "Multiple key files for one address address=%s files=%s", address, ",".join(paths)
                 )
 
-    def _seal_guard(self) -> Any:
+    def _seal_guard(self) -> SealGuard | MeteredSealGuard | None:
         if self.config.seal_guard == "off":
             log.warning("Seal guard is OFF: clique seals are not protected against double signing")
             return None
@@ -242,7 +167,7 @@ class App:
             instance = load_instance_id(cfg.configdir, cfg.seal_guard_instance)
         except (ValueError, OSError) as exc:
             raise StartupError(f"seal guard: {exc}") from exc
-        guard: Any = open_guard(cfg.guard_location, cfg.seal_guard, instance=instance, limits=limits)
+        guard = open_guard(cfg.guard_location, cfg.seal_guard, instance=instance, limits=limits)
         log.info(
             "Seal guard enabled mode=%s instance=%s max-future=%ds clock-slack=%ds fork-switch=%d",
             cfg.seal_guard, instance, limits.max_future, limits.clock_slack, limits.fork_switch,
@@ -250,11 +175,12 @@ class App:
         if self.metrics is not None:
             from signer.ops.instruments import MeteredSealGuard
 
-            guard = MeteredSealGuard(guard, self.metrics)
-            guard.seed(cfg.chain_id, [a.address for a in self.accounts.accounts()])
+            metered = MeteredSealGuard(guard, self.metrics)
+            metered.seed(cfg.chain_id, [a.address for a in self.accounts.accounts()])
+            return metered
         return guard
 
-    def _rule_engine(self, source: str) -> Any:
+    def _rule_engine(self, source: str, vault: Vault) -> RuleEngine:
         from signer.approval.rules import RuleEngine
 
         on_event = None
@@ -262,7 +188,7 @@ class App:
             from signer.ops.instruments import rule_events
 
             on_event = rule_events(self.metrics)
-        return RuleEngine(source, self.vault.jsstorage, timeout=self.config.rules_timeout, on_event=on_event)
+        return RuleEngine(source, vault.jsstorage, timeout=self.config.rules_timeout, on_event=on_event)
 
     def _audit_log(self) -> AuditLog:
         on_event = None
@@ -275,7 +201,7 @@ class App:
             cfg.auditlog, max_value=cfg.auditlog_maxvalue, required=cfg.auditlog_required, on_event=on_event
         )
 
-    def _extensions(self) -> Any:
+    def _extensions(self) -> Extensions:
         from signer.api.extensions import Extensions
 
         return Extensions(self.config)
@@ -286,8 +212,8 @@ class App:
         cfg = self.config
         info = StartupInfo()
         # The ops endpoint first: once a client can reach the signer, so can its monitoring.
-        if cfg.metrics:
-            self._start_metrics()
+        if self.metrics is not None:
+            self._start_metrics(self.metrics)
         if cfg.http:
             from signer.rpc.http import HttpServer
 
@@ -312,19 +238,17 @@ class App:
         self.ui.on_signer_startup(info)
         return info
 
-    def _start_metrics(self) -> None:
+    def _start_metrics(self, metrics: Metrics) -> None:
         from signer.ops.endpoint import OpsEndpoint
 
-        endpoint = OpsEndpoint(
-            self.config.metrics_addr, self.config.metrics_port, self.metrics, self.readiness()
-        )
+        endpoint = OpsEndpoint(self.config.metrics_addr, self.config.metrics_port, metrics, self.readiness())
         try:
             endpoint.start()
         except OSError as exc:
             raise StartupError(f"Could not start the metrics endpoint: {exc}") from exc
         self.servers.append(endpoint)
 
-    def readiness(self) -> Any:
+    def readiness(self) -> Readiness:
         """What /readyz checks (signer/ops/checks.py), cached and bounded (signer/ops/readiness.py)."""
         from signer.ops.checks import readiness_of
 

@@ -42,9 +42,10 @@ def cli(ctx: click.Context, /, **_: Any) -> None:
     """Manage Ethereum account operations: a Clef-compatible external signer."""
     if ctx.invoked_subcommand is not None:
         return
-    from signer.app import StartupError, run_daemon
+    from signer.app import run_daemon
     from signer.approval.terminal import default_terminal
     from signer.cli.common import Fatal
+    from signer.startup import StartupError
 
     cfg = build_config(ctx)
     initialize(cfg, default_terminal())

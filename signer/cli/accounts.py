@@ -146,7 +146,7 @@ def _ask_import_password(term: Any) -> Secret:
 
 def _all_accounts(cfg: Config) -> list[Any]:
     from signer.accounts import AccountManager
-    from signer.app import make_backends
+    from signer.startup import make_backends
 
     manager = AccountManager(make_backends(cfg))
     try:

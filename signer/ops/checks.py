@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from backends.base import Backend, Checkable
 from signer.accounts import AccountManager
@@ -24,11 +24,16 @@ from signer.ops.live_rules import LiveRules
 from signer.ops.metrics import Metrics
 from signer.ops.readiness import Check, NotReady, Readiness, Report
 
+if TYPE_CHECKING:
+    from signer.clique.guard import SealGuard
+    from signer.ops.instruments import MeteredSealGuard
+    from signer.vault import Vault
+
 # A signer no chain has: the lookup finds the key's index position and returns nothing.
 _PROBE_SIGNER = "0x" + "00" * 20
 
 
-def vault_check(config: Config, vault: Callable[[], Any]) -> Check | None:
+def vault_check(config: Config, vault: Callable[[], Vault | None]) -> Check | None:
     wanted = config.master_password_file is not None or config.rules is not None
     if not wanted and not config.masterseed_path.exists():
         return None
@@ -73,13 +78,13 @@ def backend_checks(backends: list[Backend]) -> list[Check]:
     return checks
 
 
-def guard_check(guard: Any, chain_id: int) -> Check | None:
+def guard_check(guard: SealGuard | MeteredSealGuard | None, chain_id: int) -> Check | None:
     if guard is None:
         return None
 
     def probe() -> str:
         guard.show(chain_id, _PROBE_SIGNER, heights=1)
-        return str(guard.store.location) if hasattr(guard, "store") else "answers"
+        return str(guard.store.location)
 
     return Check("seal-guard", probe)
 
@@ -101,10 +106,10 @@ class SignerState(Protocol):
     since a reload can change it."""
 
     config: Config
-    vault: Any
-    live_rules: Any
+    vault: Vault | None
+    live_rules: LiveRules | None
     accounts: AccountManager
-    seal_guard: Any
+    seal_guard: SealGuard | MeteredSealGuard | None
     audit: AuditLog | None
 
 

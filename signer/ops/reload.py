@@ -17,12 +17,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from signer.api.auditlog import AuditLog
 from signer.approval.rules import RuleEngine
 from signer.ops.live_rules import LiveRules
 from signer.ops.metrics import Metrics
+
+if TYPE_CHECKING:
+    from signer.vault import Vault
 
 log = logging.getLogger("sealward")
 
@@ -30,8 +33,8 @@ log = logging.getLogger("sealward")
 @dataclass
 class RulesReload:
     path: Path
-    vault: Any  # signer.vault.Vault, or None when it did not open
-    make_engine: Callable[[str], RuleEngine]
+    vault: Vault | None  # None when it did not open
+    make_engine: Callable[[str, Vault], RuleEngine]
     audit: AuditLog | None = None
     metrics: Metrics | None = None
 
@@ -75,7 +78,7 @@ class RulesReload:
         if live is not None and live.digest == digest:
             return "unchanged", "", digest, live
         try:
-            engine = self.make_engine(source.decode("utf-8", "replace"))
+            engine = self.make_engine(source.decode("utf-8", "replace"), self.vault)
         except Exception as exc:
             return "failed", f"the rule engine did not start: {exc}", digest, live
         if live is None:
