@@ -47,7 +47,7 @@ from signer.rpc.envelope import (
     request_id,
     result_response,
 )
-from signer.rpc.framing import decode_value
+from signer.rpc.framing import NoMessage, decode_http_body
 from signer.types import Metadata
 
 log = logging.getLogger("sealward.rpc")
@@ -286,22 +286,42 @@ class Dispatcher:
         timeout: float | None = None,
         admit: Callable[[int, int], Ticket] | None = None,
         max_values: int | None = None,
-    ) -> bytes | None:
-        """``handle`` for one encoded message, e.g. an HTTP body. ``admit(calls, size)`` gives
-        the message its places in flight or raises LimitExceeded, answered for every request."""
+    ) -> bytes:
+        """``handle`` for an HTTP body; the reply body exactly as geth's HTTP server writes it.
+
+        An answer ends with a newline (Go's json.Encoder); an error the transport writes itself
+        (a body it cannot decode, an empty or oversized batch, a deadline passed, a limit) does
+        not, as geth writes those without the encoder. An empty body, or only notifications,
+        gives an empty reply.
+        ``admit(calls, size)`` gives the message its places in flight or raises LimitExceeded,
+        answered for every request.
+        """
         try:
-            message = decode_value(data, max_values)
+            message = decode_http_body(data, max_values)
+        except NoMessage:
+            return b""
         except (ParseError, LimitExceeded) as exc:
             return encode(error_response(None, exc))
+        rejected = self._check_batch(message) if isinstance(message, list) else None
+        if rejected is not None:
+            return encode(rejected)  # an empty or oversized batch: geth writes it as an error
         ticket = None
         if admit is not None:
             try:
                 ticket = admit(self.pooled_calls(message), len(data))
             except LimitExceeded as exc:
                 refused = self.refuse(message, exc)
-                return None if refused is None else encode(refused)
+                return b"" if refused is None else encode(refused)
         response = self.handle(message, meta, executor=executor, timeout=timeout, ticket=ticket)
-        return None if response is None else encode(response)
+        if response is None:
+            return b""
+        answers = response if isinstance(response, list) else [response]
+        return encode(response) if any(map(_timed_out_answer, answers)) else encode(response) + b"\n"
+
+
+def _timed_out_answer(response: Any) -> bool:
+    error = response.get("error") if isinstance(response, dict) else None
+    return isinstance(error, dict) and error.get("message") == RequestTimeout().message
 
 
 class _BatchCollector:

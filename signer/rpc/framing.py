@@ -64,6 +64,35 @@ def decode_value(data: bytes, max_values: int | None = None) -> Any:
         raise ParseError(syntax_error(data)) from None
 
 
+class NoMessage(Exception):
+    """An HTTP body with nothing but whitespace: geth's HTTP server answers it with an empty body."""
+
+
+# geth's HTTP server answers every body it cannot decode with this text, whatever the cause
+# (its stream transports give the decoder's own message instead).
+HTTP_PARSE_ERROR = "parse error"
+
+
+def decode_http_body(data: bytes, max_values: int | None = None) -> Any:
+    """The request in an HTTP body, read as geth reads it: one JSON value, decoded once, so
+    whatever follows it (another value, garbage) is never looked at.
+
+    ``NoMessage`` for an empty body; ``ParseError`` with geth's one text when the first value is
+    not JSON; ``LimitExceeded`` as for ``decode_value``.
+    """
+    if max_values is not None and count_values(data) > max_values:
+        raise LimitExceeded(f"too many values in one message (limit {max_values})")
+    text = go_text(data)
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    if start == len(text):
+        raise NoMessage
+    try:
+        value, _ = _DECODER.raw_decode(text, start)
+    except (ValueError, RecursionError):
+        raise ParseError(HTTP_PARSE_ERROR) from None
+    return value
+
+
 class StreamDecoder:
     """Incremental decoder for a stream of JSON values with a per-value size and values limit.
 

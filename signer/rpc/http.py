@@ -143,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         finally:
             self.server.mark(self.connection, busy=False)
-        return self._send(200, reply or b"", "application/json", cors)
+        return self._send(200, reply, "application/json", cors)
 
     # geth's handler takes every method and decides by the rules above.
     do_GET = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = do_HEAD = do_POST
@@ -157,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
         return Metadata(
             remote=remote,
             local=self.headers.get("Host", ""),
-            scheme=self.request_version,
+            scheme="http",  # clef v1.17.3 names the transport (later trees: the protocol version)
             user_agent=self.headers.get("User-Agent", ""),
             origin=self.headers.get("Origin", ""),
         )

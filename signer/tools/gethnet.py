@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -19,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from signer.tools.processes import stop_process
+from signer.tools.processes import LOOPBACK, free_port, stop_process
 
-LOOPBACK = "127.0.0.1"
 # Forks a clique chain can use with geth v1.13: everything through London at genesis (base fee
 # headers, 16 fields). Shanghai and later need the beacon chain; clique cannot seal them.
 _FORKS = (
@@ -32,13 +30,6 @@ _FORKS = (
 
 class GethError(Exception):
     pass
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now (bound and released; fine for tests)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
 
 
 def clique_genesis(

@@ -195,4 +195,9 @@ def explain(raw: bytes, clef: Exchange, sealward: Exchange) -> Deliberate | None
 
 
 def identical(clef: Exchange, sealward: Exchange) -> bool:
-    return clef.fate == sealward.fate and clef.reply == sealward.reply and clef.ui == sealward.ui
+    return (
+        clef.fate == sealward.fate
+        and clef.http == sealward.http
+        and clef.reply == sealward.reply
+        and clef.ui == sealward.ui
+    )

@@ -3,7 +3,9 @@
 Both start with the same flags on their own copies of one light-KDF keystore key, each with
 ``--stdio-ui`` answered by the same scripted UI (``ScriptedUI``). ``Pair.exchange`` sends one raw
 request to both over fresh IPC connections (concurrently) and returns, for each signer, the reply
-line and every line it wrote to its UI while serving the request. A ``clef_chainId`` call over the
+line and every line it wrote to its UI while serving the request; a peer started with an HTTP
+port is sent the request as an HTTP POST instead, and its status and content type are recorded
+too. A ``clef_chainId`` call over the
 stdio channel after the reply is the barrier: the UI stream is ordered, so every UI message the
 request caused has been read when that answer arrives.
 
@@ -14,6 +16,7 @@ neither answers nor serves others is "hung". Either way it is restarted, so the 
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import shutil
@@ -33,6 +36,8 @@ ADDRESS = "0x9160DC9105f7De5dC5E7f3d97ef11DA47269BdA6"
 PASSWORD = "differential-pw"
 CHAIN_ID = 5
 _UI_ID = re.compile(rb'^\{"jsonrpc":"2\.0","id":\d+,')
+# The HTTP client's own port, in the request metadata a UI is shown ("remote":"127.0.0.1:41234").
+_REMOTE_PORT = re.compile(rb'"remote":"127\.0\.0\.1:\d+"')
 
 
 @dataclass
@@ -63,6 +68,7 @@ class Exchange:
     reply: bytes | None
     ui: list[bytes]
     fate: str = "served"  # "served", "silent" (no reply, still serving), "crashed" or "hung"
+    http: str | None = None  # over HTTP: "<status> <content type>"
 
     def decoded(self) -> Any:
         return None if self.reply is None else json.loads(self.reply)
@@ -84,6 +90,7 @@ class Peer:
     key_file: Path
     ui: ScriptedUI
     extra: list[str] = field(default_factory=list)
+    http_port: int | None = None  # serve and send over HTTP on this port instead of IPC
     process: SignerProcess | None = None
     restarts: int = 0
 
@@ -103,6 +110,8 @@ class Peer:
         args = ["--nousb", "--configdir", str(self.configdir), "--keystore", str(self.keystore), "--lightkdf",
                 "--chainid", str(CHAIN_ID), "--auditlog", "", "--loglevel", "2",
                 "--4bytedb-custom", str(self.work / "4byte-custom.json"), *self.extra]  # fmt: skip
+        if self.http_port is not None:
+            args += ["--http", "--http.addr", "127.0.0.1", "--http.port", str(self.http_port)]
         self.process = SignerProcess(args, self.ui, self.configdir / "clef.ipc", command=self.command)
 
     def stop(self) -> None:
@@ -118,12 +127,19 @@ class Peer:
     def normalise(self, data: bytes) -> bytes:
         for path, name in ((self.keystore, b"<keystore>"), (self.configdir, b"<configdir>")):
             data = data.replace(str(path).encode(), name)
+        if self.http_port is not None:
+            data = data.replace(f"127.0.0.1:{self.http_port}".encode(), b"127.0.0.1:<port>")
+            data = _REMOTE_PORT.sub(b'"remote":"127.0.0.1:<client>"', data)
         return data
 
     def exchange(self, raw: bytes, timeout: float) -> Exchange:
         assert self.process is not None
         mark = len(self.process.ui_lines)
-        reply, fate = _send(self.process.ipc, raw, timeout)
+        status = None
+        if self.http_port is None:
+            reply, fate = _send(self.process.ipc, raw, timeout)
+        else:
+            reply, fate, status = _post(self.http_port, raw, timeout)
         if fate == "hung" and self.serving():
             fate = "silent"  # no answer to this message, yet it serves others: not a hang
         if self.process.proc.poll() is not None:
@@ -133,7 +149,7 @@ class Peer:
         lines = [
             self.normalise(_UI_ID.sub(b'{"jsonrpc":"2.0",', line)) for line in self.process.ui_lines[mark:]
         ]
-        result = Exchange(None if reply is None else self.normalise(reply), lines, fate)
+        result = Exchange(None if reply is None else self.normalise(reply), lines, fate, status)
         if fate in ("crashed", "hung"):
             self.restart()
         return result
@@ -175,6 +191,28 @@ def _send(path: Path, raw: bytes, timeout: float) -> tuple[bytes | None, str]:
         return None, "crashed"
     finally:
         sock.close()
+
+
+def _post(port: int, raw: bytes, timeout: float) -> tuple[bytes | None, str, str | None]:
+    """One request as the body of a POST on a fresh connection, as geth's HTTP client sends it;
+    the body (its final newline removed, as a reply line), the fate and "<status> <type>"."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(
+            "POST", "/", body=raw.rstrip(b"\n"),
+            headers={"Content-Type": "application/json", "Accept": "application/json",
+                     "User-Agent": "differential"},
+        )  # fmt: skip
+        response = connection.getresponse()
+        body = response.read()
+        status = f"{response.status} {response.getheader('Content-Type')}"
+        return body.removesuffix(b"\n") or None, "served", status
+    except TimeoutError:
+        return None, "hung", None
+    except (OSError, http.client.HTTPException):
+        return None, "crashed", None
+    finally:
+        connection.close()
 
 
 class Pair:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from signer.tools.ipcclient import IpcClient, socket_accepts
+from signer.tools.processes import free_port
 from tests.e2e.harness import SEALWARD, run_cli
 
 ADDRESS = "0x9160DC9105f7De5dC5E7f3d97ef11DA47269BdA6"
@@ -40,12 +41,6 @@ def rss_mib(pid: int) -> float:
 
 def threads(pid: int) -> int:
     return len(list(Path(f"/proc/{pid}/task").iterdir()))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def request(method: str, *params: object, rid: int = 1) -> bytes:

@@ -14,6 +14,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils.crypto import keccak
 
+from signer.tools.processes import free_port
 from tests.e2e.clique_check import recover_clique_signer
 from tests.e2e.harness import IpcClient, RpcError, SignerProcess, approving_ui, run_cli
 
@@ -148,19 +149,11 @@ def test_denial_is_request_denied(tmp_path: Path, keystore: Path) -> None:
         proc.stop()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_http_endpoint_with_vhosts(tmp_path: Path, keystore: Path) -> None:
     import urllib.error
     import urllib.request
 
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "config"
     proc = SignerProcess(["--keystore", str(keystore), "--configdir", str(config), "--auditlog", "", "--http",
                           "--http.addr", "127.0.0.1", "--http.port", str(port)], approving_ui(PASSWORD),

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from signer.tools.ipcclient import IpcClient, RpcError
+from signer.tools.processes import free_port
 from signer.tools.sandbox import SOFTHSM_MODULE, Sandbox
-from tests.helpers.ops import Sealer, free_port, http_get, scrape, value, wait_for
+from tests.helpers.ops import Sealer, http_get, scrape, value, wait_for
 
 pytestmark = [
     pytest.mark.e2e,

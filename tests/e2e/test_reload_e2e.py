@@ -16,8 +16,9 @@ import pytest
 
 from signer.api.auditchain import verify
 from signer.tools.ipcclient import IpcClient, RpcError
+from signer.tools.processes import free_port
 from signer.tools.sandbox import CLIQUE_RULES, SOFTHSM_MODULE, Sandbox
-from tests.helpers.ops import Sealer, free_port, http_get, scrape, value, wait_for
+from tests.helpers.ops import Sealer, http_get, scrape, value, wait_for
 from tests.helpers.tmpfs import fill, small_tmpfs
 
 pytestmark = [

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from signer.tools.ipcclient import RpcError
+from signer.tools.processes import free_port
 from tests.e2e.harness import SignerProcess
 
 pytestmark = pytest.mark.e2e
@@ -18,12 +19,6 @@ pytestmark = pytest.mark.e2e
 ADDRESS = "0x9160DC9105f7De5dC5E7f3d97ef11DA47269BdA6"
 CLEAR = "\x1b[2J\x1b[H"  # clear the screen, cursor home
 UP = "\x1b[1A\x1b[2K"  # cursor up, clear the line
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _raw_post(port: int, host: bytes, agent: bytes, body: bytes) -> bytes:
@@ -40,7 +35,7 @@ def _raw_post(port: int, host: bytes, agent: bytes, body: bytes) -> bytes:
 
 
 def test_hostile_request_strings_reach_the_terminal_escaped(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "config"
     proc = SignerProcess(["--keystore", str(tmp_path / "ks"), "--configdir", str(config), "--auditlog", "",
                           "--http", "--http.addr", "127.0.0.1", "--http.port", str(port), "--http.vhosts", "*"],

@@ -4,7 +4,6 @@ polling, and a clique sealer that can also ask for a repeat and a rollback."""
 from __future__ import annotations
 
 import http.client
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,12 +18,6 @@ from tests.e2e.clique_check import recover_clique_signer
 
 CLIQUE = "application/x-clique-header"
 Samples = dict[str, list[tuple[dict[str, str], float]]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def http_get(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes, str]:

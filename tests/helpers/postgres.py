@@ -19,11 +19,12 @@ import pwd
 import secrets
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from signer.tools.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 ENSURE_SCRIPT = REPO / "scripts" / "ensure-postgres.sh"
@@ -69,12 +70,6 @@ def ensure_bindir() -> Path:
         "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin; "
         "run scripts/ensure-postgres.sh as root (apt-get install postgresql)"
     )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -161,7 +156,7 @@ def start_server() -> PostgresServer:
     bindir = ensure_bindir()
     as_user = _as_user_prefix()
     root = Path(tempfile.mkdtemp(prefix="sealward-pg-"))
-    server = PostgresServer(bindir, root, _free_port(), _as_user=as_user)
+    server = PostgresServer(bindir, root, free_port(), _as_user=as_user)
     try:
         (root / "sock").mkdir()
         for path in (root, root / "sock"):
@@ -172,7 +167,7 @@ def start_server() -> PostgresServer:
                 server.start()
                 return server
             except PostgresUnavailable:
-                server.port = _free_port()
+                server.port = free_port()
         server.start()
         return server
     except BaseException:

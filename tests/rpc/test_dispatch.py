@@ -225,22 +225,41 @@ def test_submit_never_deadlocks_a_small_pool(dispatcher: Dispatcher) -> None:
     assert all([r["result"] for r in a] == [0, 1, 2, 3, 4] for a in answers)
 
 
-def test_handle_bytes(dispatcher: Dispatcher) -> None:
-    ok = dispatcher.handle_bytes(b' {"jsonrpc":"2.0","id":1,"method":"rpc_modules"} \n', META)
-    assert ok is not None and json.loads(ok)["result"] == {"account": "1.0", "rpc": "1.0"}
-    assert b" " not in ok  # compact
-    for bad, message in (
-        (b"{", "unexpected end of JSON input"),
-        (b"", "unexpected end of JSON input"),
-        (b'{"a":1}{"b":2}', "invalid character '{' after top-level value"),
-        (b"\xff", "invalid character '\u00ff' looking for beginning of value"),
-        (b"[NaN]", "invalid character 'N' looking for beginning of value"),
-    ):
+def test_handle_bytes_answers_an_http_body_as_geth_does(dispatcher: Dispatcher) -> None:
+    modules = b'{"jsonrpc":"2.0","id":1,"result":{"account":"1.0","rpc":"1.0"}}\n'  # compact, one line
+    request = b'{"jsonrpc":"2.0","id":1,"method":"rpc_modules"}'
+    assert dispatcher.handle_bytes(b" " + request + b" \n", META) == modules
+    # One value is decoded; what follows it is never read.
+    assert (
+        dispatcher.handle_bytes(request + b'{"jsonrpc":"2.0","id":2,"method":"rpc_modules"}', META) == modules
+    )
+    assert dispatcher.handle_bytes(request + b"garbage", META) == modules
+    # A body that is not JSON: geth's one message, written without the encoder's newline.
+    for bad in (b"{", b"\xff", b"[NaN]", b"nul", b'{"a":1,}'):
         answer = dispatcher.handle_bytes(bad, META)
-        assert answer is not None
-        assert json.loads(answer) == {
-            "jsonrpc": "2.0",
-            "id": None,
-            "error": {"code": -32700, "message": message},
-        }
-    assert dispatcher.handle_bytes(b'{"jsonrpc":"2.0","method":"test_note","params":[1]}', META) is None
+        assert answer == b'{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}', bad
+    # Nothing to answer: an empty body, whitespace, a notification.
+    for silent in (b"", b" \r\n\t", b'{"jsonrpc":"2.0","method":"test_note","params":[1]}'):
+        assert dispatcher.handle_bytes(silent, META) == b"", silent
+
+
+def test_handle_bytes_writes_transport_errors_without_a_newline(dispatcher: Dispatcher) -> None:
+    empty = dispatcher.handle_bytes(b"[]", META)
+    assert empty == b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"empty batch"}}'
+    many = (
+        b"[" + b",".join([b'{"jsonrpc":"2.0","id":7,"method":"rpc_modules"}'] * (MAX_BATCH_SIZE + 1)) + b"]"
+    )
+    too_large = dispatcher.handle_bytes(many, META)
+    assert not too_large.endswith(b"\n") and json.loads(too_large)[0]["error"]["message"] == "batch too large"
+    one = dispatcher.handle_bytes(b'[{"jsonrpc":"2.0","id":7,"method":"rpc_modules"}]', META)
+    assert one.endswith(b"]\n")
+
+
+def test_handle_bytes_writes_a_timed_out_answer_without_a_newline(dispatcher: Dispatcher) -> None:
+    release = threading.Event()
+    dispatcher.add("test_block", lambda meta: release.wait(5))
+    with ThreadPoolExecutor(2) as pool:
+        body = b'{"jsonrpc":"2.0","id":3,"method":"test_block"}'
+        answer = dispatcher.handle_bytes(body, META, executor=pool, timeout=0.1)
+        release.set()
+    assert answer == b'{"jsonrpc":"2.0","id":3,"error":{"code":-32002,"message":"request timed out"}}'

@@ -260,7 +260,7 @@ def test_metadata_seen_by_the_handler(server: HttpServer) -> None:
     assert meta == {
         "remote": f"127.0.0.1:{client_port}",
         "local": "localhost:8550",
-        "scheme": "HTTP/1.1",
+        "scheme": "http",
         "User-Agent": "Geth/v1.17",
         "Origin": "http://o.example",
     }
@@ -268,11 +268,8 @@ def test_metadata_seen_by_the_handler(server: HttpServer) -> None:
 
 def test_malformed_json_batch_and_notification(server: HttpServer, probe: Probe) -> None:
     _, body = exchange(server, "POST", b'{"jsonrpc":')
-    assert json.loads(body) == {
-        "jsonrpc": "2.0",
-        "id": None,
-        "error": {"code": -32700, "message": "unexpected end of JSON input"},
-    }
+    # geth's HTTP server gives every undecodable body one message (streams give Go's own).
+    assert body == b'{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}'
     _, body = exchange(server, "POST", [request("test_echo", 1, id=1), request("test_echo", 2, id=2)])
     assert [r["result"] for r in json.loads(body)] == [1, 2]
     response, body = exchange(server, "POST", {"jsonrpc": "2.0", "method": "test_note", "params": ["n"]})
