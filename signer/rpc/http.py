@@ -21,8 +21,12 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
+from signer.errors import ParseError
 from signer.rpc.admission import Admission, ReadBudget, Ticket
 from signer.rpc.dispatch import Dispatcher
+from signer.rpc.envelope import encode, error_response
+from signer.rpc.framing import HTTP_PARSE_ERROR
+from signer.rpc.httpbody import Body, MalformedChunks, read_chunked, read_sized
 from signer.rpc.httpchecks import (
     CorsPolicy,
     accepts_gzip,
@@ -35,6 +39,9 @@ from signer.rpc.limits import DEFAULT_LIMITS, Limits
 from signer.types import Metadata
 
 log = logging.getLogger("sealward.rpc")
+
+# What geth answers for a body it cannot read as JSON (written without a final newline).
+_PARSE_ERROR = encode(error_response(None, ParseError(HTTP_PARSE_ERROR)))
 
 Headers = list[tuple[str, str]]
 
@@ -91,9 +98,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = self._has_body()
                 return self._send(204, b"", None, owner.cors.preflight(origin, wanted, asked))
             cors = owner.cors.actual(origin)
-        if "Transfer-Encoding" in self.headers:
-            return self._reject(411, "length required", cors)
-        length = content_length(self.headers.get("Content-Length"))
+        coding = self.headers.get("Transfer-Encoding")
+        if coding is not None and coding.strip().lower() != "chunked":
+            return self._unsupported_coding()
+        chunked = coding is not None  # then Content-Length does not count (RFC 9112 6.3)
+        length = -1 if chunked else content_length(self.headers.get("Content-Length"))
         if length is None:
             return self._reject(400, "invalid content length", cors)
         if self.command == "GET" and length == 0 and not urlsplit(self.path).query:
@@ -107,23 +116,40 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reject(415, "invalid content type, only application/json is supported", cors)
         # Beyond a small allowance the body's bytes come from the transport's read budget, so
         # many large bodies read at once cannot add up; waiting for it counts in the read deadline.
-        reserved = max(0, length - owner.limits.small_message)
+        # A chunked body's size is known only at its end: it holds budget for the largest.
+        reserved = max(0, (limit if chunked else length) - owner.limits.small_message)
         if not owner.read_budget.reserve(reserved, self._reader.deadline):
             return self._reject(503, "server busy reading other requests, try again", cors)
         try:
-            return self._call(length, cors, reserved)
+            try:
+                body = read_chunked(self.rfile, limit) if chunked else read_sized(self.rfile, length)
+            except MalformedChunks:
+                self.close_connection = True  # where the next request would start is unknown
+                return self._send(200, _PARSE_ERROR, "application/json", cors)
+            return self._call(body, cors)
         finally:
             owner.read_budget.release(reserved)
 
-    def _call(self, length: int, cors: Headers, reserved: int) -> None:
+    def _unsupported_coding(self) -> None:
+        """Go's server answers a transfer coding it does not know itself, before any handler:
+        501, its own words (the value is not echoed), and the connection closed."""
+        self.close_connection = True
+        self.send_response_only(501)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(b"Unsupported transfer encoding")
+
+    def _call(self, received: Body, cors: Headers) -> None:
         owner = self.server.owner
-        body = self.rfile.read(length)
-        if len(body) < length:
-            self.close_connection = True  # the client went away mid-body
-            return None
+        if received.state != "complete":
+            self.close_connection = True  # the rest of the body was never read
+            if received.state == "short":
+                return None  # the client went away mid-body
+        body = received.data
         if self.command == "OPTIONS" and not body:
             return self._send(200, b"", "application/json", cors)
-        log.debug("HTTP request method=%s bytes=%d", self.command, length)
+        log.debug("HTTP request method=%s bytes=%d", self.command, len(body))
 
         def admit(calls: int, size: int) -> Ticket:
             return owner.admission.admit(self, calls, size)

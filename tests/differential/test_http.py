@@ -8,6 +8,7 @@ the UI must be the same, except the deliberate differences that already apply ov
 from __future__ import annotations
 
 import contextlib
+import gzip
 import http.client
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,14 +78,23 @@ HTTP_BODIES = {
 }
 
 
-def _raw_http(port: int, method: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+def _raw_http(
+    port: int, method: str, body: bytes | tuple[bytes, ...], headers: dict[str, str]
+) -> tuple[int, str, str, bytes]:
+    """Status, content type, content encoding and the body (decompressed: two gzip
+    implementations need not produce the same bytes)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         # Refused before the whole body was read: the answer is already there.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            connection.request(method, "/", body=body, headers=headers)
+            chunked = not isinstance(body, bytes)  # an iterable body goes chunk by chunk
+            connection.request(method, "/", body=body, headers=headers, encode_chunked=chunked)
         response = connection.getresponse()
-        return response.status, str(response.getheader("Content-Type")), response.read()
+        data = response.read()
+        encoding = str(response.getheader("Content-Encoding"))
+        if encoding == "gzip":
+            data = gzip.decompress(data)
+        return response.status, str(response.getheader("Content-Type")), encoding, data
     finally:
         connection.close()
 
@@ -111,6 +121,34 @@ HTTP_REQUESTS = {
     "jsonrequest": ("POST", _VERSION, {"Content-Type": "application/jsonrequest"}),
     "unknown Host": ("POST", _VERSION, {"Content-Type": "application/json", "Host": "evil.example"}),
     "over 5 MiB": ("POST", b"[" + b" " * (5 * 1024 * 1024) + b"]", {"Content-Type": "application/json"}),
+    "Host with a port": ("POST", _VERSION, {"Content-Type": "application/json", "Host": "localhost:9999"}),
+    "Host an IP address": ("POST", _VERSION, {"Content-Type": "application/json", "Host": "10.1.2.3:80"}),
+    "an Origin, no CORS configured": (
+        "POST",
+        _VERSION,
+        {"Content-Type": "application/json", "Origin": "http://evil.example"},
+    ),
+    "CORS preflight, none configured": (
+        "OPTIONS",
+        b"",
+        {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+    ),
+    "gzip accepted": ("POST", _VERSION, {"Content-Type": "application/json", "Accept-Encoding": "gzip"}),
+    "chunked body": (
+        "POST",
+        (_VERSION[:10], _VERSION[10:]),
+        {"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+    ),
+    "unknown transfer coding": (
+        "POST",
+        _VERSION,
+        {"Content-Type": "application/json", "Transfer-Encoding": "gzip"},
+    ),
+    "chunked body over 5 MiB": (
+        "POST",
+        (b"[",) + (b" " * (1 << 20),) * 6 + (b"]",),
+        {"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+    ),
 }
 
 

@@ -7,26 +7,20 @@ The reusable geth parts (genesis, process, RPC, peering) are in ``signer.tools.g
 from __future__ import annotations
 
 import itertools
-import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import rlp
-from eth_account import Account
 from eth_keys.datatypes import Signature as EthSignature
-from eth_utils import to_checksum_address
 from eth_utils.crypto import keccak
 
-from signer.tools.gethnet import GethError, GethNode, RpcFailed
+from signer.tools.gethnet import GethNode
 from signer.tools.sandbox import Sandbox
 from signer.tools.sealaudit import SealEvent, read_seals
 
 CHAIN_ID = 4242
-# A funded account whose key the test holds (never a sealer): it pays for the transaction flow.
-FUNDER = Account.from_key(keccak(b"sealward geth e2e funder"))
 
 
 @dataclass
@@ -75,47 +69,6 @@ def make_sealer(work: Path, name: str, key: str = "softhsm", private_key: str | 
     box.init_vault()
     address = box.keystore_key() if key == "keystore" else box.softhsm_key(f"tok-{name}", private_key)
     return Sealer(name, box, address, box.attest())
-
-
-class TxFlow:
-    """Value transfers from FUNDER, signed here and sent raw, ``rate`` per second, so geth keeps
-    finding new transactions and re-seals every recommit. Survives a node going away."""
-
-    def __init__(self, nodes: list[GethNode], rate: float = 3.0) -> None:
-        self.nodes = nodes
-        self.interval = 1.0 / rate
-        self.sent = 0
-        self.failures = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> TxFlow:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
-        assert self.sent > 0, f"no transaction was sent ({self.failures} failures)"
-
-    def _run(self) -> None:
-        nonce: int | None = None
-        turn = 0
-        while not self._stop.wait(self.interval):
-            node = self.nodes[turn % len(self.nodes)]
-            turn += 1
-            try:
-                if nonce is None:
-                    nonce = int(node.rpc("eth_getTransactionCount", FUNDER.address, "pending"), 16)
-                tx = {"to": to_checksum_address(secrets.token_bytes(20)), "value": 1, "gas": 21_000, "gasPrice": 3 * 10**9,
-                      "nonce": nonce, "chainId": CHAIN_ID}  # fmt: skip
-                raw = Account.sign_transaction(tx, FUNDER.key).raw_transaction
-                node.rpc("eth_sendRawTransaction", "0x" + raw.hex(), timeout=5)
-                nonce += 1
-                self.sent += 1
-            except (OSError, RpcFailed, GethError):
-                self.failures += 1
-                nonce = None  # ask again: the node may have restarted or the pool dropped one
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ import pytest
 from signer.clique.sealing import make_header, request_payload
 from signer.tools.gethnet import GethError, GethNode, RpcFailed, clique_genesis
 from signer.tools.ipcclient import IpcClient, RpcError
-from tests.e2e.gethkit import CHAIN_ID, FUNDER, Sealer, TxFlow, make_sealer, wait_until
+from signer.tools.txflow import FUNDER, TxFlow
+from tests.e2e.gethkit import CHAIN_ID, Sealer, make_sealer, wait_until
 from tests.e2e.harness import run_cli
 from tests.helpers.peers import GETH_SEALER, require_peer
 
@@ -97,7 +98,7 @@ def test_geth_reports_each_failure_and_recovers(tmp_path: Path, sealers: list[Se
     sealer.start_signer()
     node.start()
     moves(node)
-    with TxFlow([node], rate=3):
+    with TxFlow([node], CHAIN_ID, rate=3):
         # 3. A denied request: the clique rules approve seals only.
         with pytest.raises(RpcFailed, match="request denied"):
             node.rpc("eth_sign", sealer.address, "0x01")
@@ -143,7 +144,7 @@ def test_faults_on_geths_side_lose_nothing(tmp_path: Path, sealers: list[Sealer]
     sealer.start_signer()
     node.start()
     moves(node)
-    with TxFlow([node], rate=3):
+    with TxFlow([node], CHAIN_ID, rate=3):
         # geth killed with -9 mid-stream: restarted, it asks again for the height it was sealing
         # (same parent, a new timestamp), and the chain goes on.
         node.kill()

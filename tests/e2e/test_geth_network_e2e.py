@@ -29,12 +29,11 @@ import pytest
 
 from signer.clique.guard.policy import DEFAULT_FORK_SWITCH
 from signer.tools.gethnet import GethNode, clique_genesis, connect_all
+from signer.tools.txflow import FUNDER, TxFlow
 from tests.e2e.gethkit import (
     CHAIN_ID,
-    FUNDER,
     Block,
     Sealer,
-    TxFlow,
     collect,
     longest_gap,
     make_sealer,
@@ -140,7 +139,7 @@ def test_three_sealers_agree_and_never_fork(tmp_path: Path, sealers: list[Sealer
     sealers += [make_sealer(tmp_path, "hsm-a"), make_sealer(tmp_path, "hsm-b"),
                 make_sealer(tmp_path, "keystore", key="keystore")]  # fmt: skip
     nodes = start_network(tmp_path, sealers, period)
-    with TxFlow(nodes, rate=4) as flow:
+    with TxFlow(nodes, CHAIN_ID, rate=4) as flow:
         nodes[0].wait_for_block(20, timeout=60)
         for node in nodes:  # each pauses once: the other two seal its slots out of turn
             node.rpc("miner_stop")
@@ -218,7 +217,7 @@ def test_active_standby_on_one_key_never_share_a_height(
     assert twins[1].address == shared
     nodes = start_network(tmp_path, sealers, period)
     watcher = nodes[0]
-    with TxFlow(nodes[:2], rate=3):
+    with TxFlow(nodes[:2], CHAIN_ID, rate=3):
         wait_until(
             lambda: len(key_blocks_after(watcher, shared, 0)) >= 3, 30 * period, "the shared key sealing"
         )

@@ -22,7 +22,8 @@ import pytest
 from signer.clique.sealing import make_header, request_payload
 from signer.tools.gethnet import GethNode, clique_genesis
 from signer.tools.ipcclient import IpcClient, RpcError
-from tests.e2e.gethkit import CHAIN_ID, FUNDER, Sealer, TxFlow, collect, longest_gap, make_sealer
+from signer.tools.txflow import FUNDER, TxFlow
+from tests.e2e.gethkit import CHAIN_ID, Sealer, collect, longest_gap, make_sealer
 from tests.helpers.peers import GETH_SEALER, require_peer
 
 pytestmark = pytest.mark.e2e
@@ -101,7 +102,7 @@ def test_a_busy_chain_never_halts(
 ) -> None:
     sealer, node = start_single_sealer(tmp_path, sealers, period, "--seal-guard-fork-switch", fork_switch)
     node.wait_for_block(1, timeout=30)
-    with TxFlow([node], rate=3):
+    with TxFlow([node], CHAIN_ID, rate=3):
         start = node.head()
         node.wait_for_block(start + blocks, timeout=blocks * period * 3 + 30)
         assert_guard_still_refuses_forks_and_rollbacks(sealer, fork_switch != "0")

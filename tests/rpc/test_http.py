@@ -131,10 +131,51 @@ def test_body_over_5_mib_is_413_without_reading_it(server: HttpServer) -> None:
     assert body == b"content length too large (5242881>5242880)\n"
 
 
-def test_chunked_body_is_411_and_bad_length_is_400(server: HttpServer) -> None:
+CHUNKED = (
+    b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n"
+)
+ECHO = json.dumps(request("test_echo", "hi", id=9), separators=(",", ":")).encode()
+
+
+def _chunks(*parts: bytes) -> bytes:
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+
+
+def test_a_chunked_body_is_read_as_geth_reads_it(server: HttpServer) -> None:
+    # Chunk extensions and trailer fields are allowed and ignored.
+    reply = raw(server, CHUNKED + b"5;ext=1\r\n" + ECHO[:5] + b"\r\n" + _chunks(ECHO[5:])[:-2]
+                + b"X-Trailer: 1\r\n\r\n")  # fmt: skip
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and body == b'{"jsonrpc":"2.0","id":9,"result":"hi"}\n'
+
+
+def test_broken_chunks_are_a_parse_error_and_close(server: HttpServer) -> None:
+    for broken in (b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n", b"9" * 5000 + b"\r\n"):
+        head, _, body = raw(server, CHUNKED + broken).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200") and b"Connection: close" in head, broken[:20]
+        assert body == b'{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}'
+
+
+def test_a_chunked_body_is_cut_at_the_message_limit(dispatcher: Dispatcher) -> None:
+    server = start(dispatcher, limits=Limits(max_message_size=len(ECHO) + 3))
+    try:
+        # The request fits, and what follows it is never read: answered, then closed.
+        head, _, body = raw(server, CHUNKED + _chunks(ECHO, b" " * 100, b"more")).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200") and b"Connection: close" in head
+        assert body == b'{"jsonrpc":"2.0","id":9,"result":"hi"}\n'
+        # A request longer than the limit is cut, so it is not JSON.
+        big = json.dumps(request("test_echo", "x" * 100, id=9)).encode()
+        _, _, body = raw(server, CHUNKED + _chunks(big)).partition(b"\r\n\r\n")
+        assert b'"parse error"' in body
+    finally:
+        server.close()
+
+
+def test_unknown_transfer_coding_is_501_and_bad_length_is_400(server: HttpServer) -> None:
     head = b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-    chunked = raw(server, head + b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
-    assert chunked.startswith(b"HTTP/1.1 411")
+    gzipped = raw(server, head + b"Transfer-Encoding: gzip\r\n\r\n")
+    assert gzipped.startswith(b"HTTP/1.1 501") and gzipped.endswith(b"\r\n\r\nUnsupported transfer encoding")
     bad = raw(server, head + b"Content-Length: -5\r\n\r\n")
     assert bad.startswith(b"HTTP/1.1 400")
 
