@@ -105,7 +105,7 @@ def framing(data: bytes) -> None:
 def http_body(data: bytes) -> None:
     """One HTTP body: decode, dispatch, encode; the answer is always valid JSON (or nothing)."""
     answer = _DISPATCHER.handle_bytes(data, META)
-    if answer is not None:
+    if answer:
         json.loads(answer)
 
 

@@ -47,7 +47,7 @@ class Config:
     seal_guard: str = "resubmit"
     seal_guard_max_future: int = 60
     seal_guard_clock_slack: int = 10
-    seal_guard_fork_switch: int = 16
+    seal_guard_fork_switch: int = 1
     seal_guard_instance: str | None = None  # None: <configdir>/sealguard-instance
     guard_db: str | None = None
     # Operations (docs/operations.md): geth's metrics and log flags, the audit log's bounds.

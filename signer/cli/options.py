@@ -45,7 +45,7 @@ GLOBAL_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
     (("--seal-guard",), "seal_guard", {"type": click.Choice(["strict", "resubmit", "off"]), "help": "Double-seal policy [resubmit]"}),
     (("--seal-guard-max-future",), "seal_guard_max_future", {"type": int, "help": "Refuse clique headers more than this many seconds ahead of the clock [60]"}),
     (("--seal-guard-clock-slack",), "seal_guard_clock_slack", {"type": int, "help": "Seconds a re-sealed header's time may lag the clock [10]"}),
-    (("--seal-guard-fork-switch",), "seal_guard_fork_switch", {"type": int, "help": "Heights between allowed switches to another parent after a reorg; 0 never [16]"}),
+    (("--seal-guard-fork-switch",), "seal_guard_fork_switch", {"type": int, "help": "Heights between allowed switches to another parent after a reorg; 0 never [1: any height, once]"}),
     (("--seal-guard-instance",), "seal_guard_instance", {"help": "This signer's id in a shared guard [<configdir>/sealguard-instance]"}),
     (("--seal-guard-resubmits",), "seal_guard_resubmits", {"type": int, "hidden": True}),
     (("--guard-db",), "guard_db", {"help": "Seal guard database: a path or postgresql://… [<configdir>/sealguard.db]"}),
@@ -126,7 +126,7 @@ def build_config(ctx: click.Context) -> Config:
         )
     cfg.seal_guard_max_future = v.get("seal_guard_max_future", 60)
     cfg.seal_guard_clock_slack = v.get("seal_guard_clock_slack", 10)
-    cfg.seal_guard_fork_switch = v.get("seal_guard_fork_switch", 16)
+    cfg.seal_guard_fork_switch = v.get("seal_guard_fork_switch", 1)
     cfg.seal_guard_instance = v.get("seal_guard_instance")
     cfg.guard_db = v.get("guard_db")
     cfg.metrics = bool(v.get("metrics"))

@@ -6,8 +6,9 @@
    two fill its slots out of turn. All nodes agree on every block; in-turn and out-of-turn blocks
    of all three signers are on the chain; every seal in every audit log is checked: a signer
    sealed a height on a second parent only when geth switched between sibling blocks (at most
-   two parents, such heights at least 16 apart: the guard's fork-switch rule, without which
-   such a network halted), and every block's seal is one its signer's Sealward returned.
+   two parents per height: the guard's fork-switch rule, without which such a network halted;
+   spacing such heights 16 apart halted it too, under load), and every block's seal is one its
+   signer's Sealward returned.
 4. Active/standby: a third signer's key imported into two SoftHSM tokens, served by two geth
    nodes with two Sealwards sharing one PostgreSQL guard. The instances never both seal a height,
    the key's seals obey the same parent rules, and after kill -9 of the geth of the twin that
@@ -28,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from signer.clique.guard.policy import DEFAULT_FORK_SWITCH
-from signer.tools.gethnet import GethNode, clique_genesis, connect_all
+from signer.tools.gethnet import GethError, GethNode, clique_genesis, connect_all
 from signer.tools.txflow import FUNDER, TxFlow
 from tests.e2e.gethkit import (
     CHAIN_ID,
@@ -144,7 +145,12 @@ def test_three_sealers_agree_and_never_fork(tmp_path: Path, sealers: list[Sealer
         for node in nodes:  # each pauses once: the other two seal its slots out of turn
             node.rpc("miner_stop")
             paused_at = node.head()
-            nodes[0].wait_for_block(paused_at + 8, timeout=60)
+            # Not always 8 blocks: when the two left both seal the paused one's slot out of turn
+            # at once, each node keeps its own equally heavy sibling (geth prefers local blocks)
+            # and neither may seal the next height (clique's recents rule). That is clique's own
+            # deadlock, whatever the signer; the paused miner's return ends it.
+            with contextlib.suppress(GethError):
+                nodes[0].wait_for_block(paused_at + 8, timeout=30)
             node.rpc("miner_start")
         nodes[0].wait_for_block(target, timeout=target * period * 3)
     chain = agree(nodes, period)

@@ -68,7 +68,8 @@ def test_walkthrough_with_real_geth_seals_20_blocks_on_the_hsm_key(
 def assert_guard_still_refuses_forks_and_rollbacks(sealer: Sealer, switch_allowed: bool) -> None:
     """Over the socket geth uses, while geth runs: a lower height, a fork at the top height with
     an old timestamp, and a second fresh fork are refused; a first fresh fork is a fork switch,
-    allowed once in 16 heights unless --seal-guard-fork-switch 0."""
+    allowed (once per height, or once in N heights with --seal-guard-fork-switch N) unless
+    --seal-guard-fork-switch 0."""
     top = max(e.height for e in sealer.seals() if e.seal is not None)
     now = int(time.time())
     with IpcClient(sealer.box.socket) as client:

@@ -43,8 +43,11 @@ DEFAULT_CLOCK_SLACK = 10
 # The shortest clique period the height-jump bound assumes (clique's own minimum for timed blocks).
 MIN_PERIOD = 1
 # After a reorg between siblings a key may seal its top height once more on the other sibling,
-# at most once every this many heights (--seal-guard-fork-switch; 0: never).
-DEFAULT_FORK_SWITCH = 16
+# at most once every this many heights (--seal-guard-fork-switch; 0: never). 1: at any height,
+# since honest reorgs come in bursts: with a spacing of 16 a loaded three-sealer network reorged
+# at heights 118 and 127, both keys allowed at 127 had switched at 118, the third had sealed 126,
+# and the chain halted for good.
+DEFAULT_FORK_SWITCH = 1
 MAX_PARENTS_PER_HEIGHT = 2
 
 _ADDRESS = re.compile(r"0x[0-9a-f]{40}")
@@ -290,9 +293,10 @@ def _switch_refusal(
 
     After a reorg between sibling blocks geth asks for the height it just sealed on the winning
     sibling: refusing every such request can leave no signer allowed to seal that height, and the
-    chain halts (three sealers did within two minutes). So one switch is allowed, at most once
-    every ``limits.fork_switch`` heights: a second fork gets at most that share of this key's
-    blocks, too few to keep it going.
+    chain halts (three sealers did within two minutes). So one switch per height is allowed (at
+    most two parents), and with ``limits.fork_switch`` above 1 at most once every that many
+    heights, which bounds a second fork's share of this key's blocks at the price of halting when
+    honest reorgs come closer together.
     """
     equivocation = (
         f"refusing to seal {where} on parent {_hex(p.parent_hash)}: this height is already sealed "

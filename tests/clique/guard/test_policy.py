@@ -116,7 +116,7 @@ def test_after_a_switch_both_parents_take_fresh_reseals() -> None:
 def test_switches_are_at_least_fork_switch_heights_apart(since: int, allowed: bool) -> None:
     top = 100
     records = [rec(top - since, 7, P1), rec(top - since, 8, P2), rec(top, 1, P1)]
-    d = run(Mode.RESUBMIT, records, prop(top, 2, P2))
+    d = run(Mode.RESUBMIT, records, prop(top, 2, P2), limits=Limits(fork_switch=16))
     assert d.allowed is allowed, d.reason
     if not allowed:
         assert f"already switched forks at height {top - since}" in d.reason
@@ -135,7 +135,16 @@ def test_a_switch_needs_a_fresh_header() -> None:
 
 
 def test_limits_window_covers_the_switch_spacing() -> None:
-    assert Limits().window == 16 and Limits(fork_switch=0).window == 1
+    assert Limits(fork_switch=16).window == 16 and Limits(fork_switch=0).window == 1
+
+
+def test_by_default_a_key_may_switch_at_consecutive_heights() -> None:
+    """Honest reorgs come in bursts; the default spacing must not turn one into a halt."""
+    records = [rec(99, 7, P1), rec(99, 8, P2), rec(100, 1, P1)]
+    assert Limits().fork_switch == 1
+    assert run(Mode.RESUBMIT, records, prop(100, 2, P2)).allowed
+    third = run(Mode.RESUBMIT, [*records, rec(100, 2, P2)], prop(100, 3, b"\x03" * 32))
+    assert not third.allowed and "at most 2 parents per height" in third.reason
 
 
 def test_strict_refuses_a_second_seal_hash_on_the_same_parent() -> None:

@@ -66,7 +66,7 @@ def test_reseals_are_recorded_and_only_the_newest_are_kept(guard_target: str) ->
 
 
 def test_fork_switches_are_spaced_across_the_heights_the_store_loads(guard_target: str) -> None:
-    guard = guard_at(guard_target)
+    guard = guard_at(guard_target, limits=Limits(fork_switch=16))
     guard.check_and_record(CHAIN, SIGNER, 10, h(1), P1, fresh(guard))
     guard.check_and_record(CHAIN, SIGNER, 10, h(2), P2, fresh(guard))  # switch at 10
     guard.check_and_record(CHAIN, SIGNER, 12, h(3), P1, fresh(guard))
