@@ -1,4 +1,4 @@
-"""The seal benchmarks that docs/performance.md tells people to run still run: a few seals each,
+"""The benchmarks that docs/performance.md and docs/reliability.md tell people to run still run: a few seals each,
 through the real CLI-made installation, the real daemon, client processes and the in-process
 floor. The figures are not checked (this machine is shared); that every row has data and no
 seal failed recovery is."""
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from bench import seal_bench
+from tests.helpers.peers import GETH_SEALER, require_peer
 from tests.helpers.softhsm import skip_without_softhsm
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,3 +59,22 @@ def test_seal_breakdown_stages() -> None:
             stages[found.group("name")] = (float(found.group("wall")), float(found.group("cpu")))
     assert set(stages) >= {"plan", "rules", "find", "sign", "guard", "whole request in process"}, done.stdout
     assert stages["whole request in process"][0] > 0 and stages["sign"][0] > 0 and stages["guard"][0] > 0
+
+
+def test_soak_run_samples_and_checks_a_real_geth_chain() -> None:
+    """A short soak: real geth seals through the real signer; every sample row has data, every
+    block is the key's (geth's clique_getSigner), nothing was refused, the audit chain verifies."""
+    skip_without_softhsm()
+    require_peer(GETH_SEALER)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.soak", "--minutes", "0.3", "--every", "6"],
+        capture_output=True, text=True, timeout=240, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    samples = [line.split() for line in done.stdout.splitlines() if re.match(r"^\s+\d+\.\d\s+\d+", line)]
+    assert len(samples) >= 2, done.stdout
+    assert all(len(row) == 13 and int(row[1]) > 0 for row in samples), done.stdout
+    assert int(samples[-1][1]) > int(samples[0][1]), "the chain did not grow between samples"
+    assert "every one signed by the sealer per clique_getSigner: True" in done.stdout
+    assert re.search(r"guard: refused 0\b", done.stdout), done.stdout
+    assert "audit verify: OK" in done.stdout, done.stdout
