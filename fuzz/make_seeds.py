@@ -68,6 +68,8 @@ def seeds() -> dict[str, list[bytes]]:
         "framing": [_request(1, "account_version") + b"\n" + _request(2, "account_signData", "text/plain", A, "0x01"),
                     b"[" + _request(3, "account_version") + b"," + _request(4, "nope") + b"]", b'"x"{}[]42 '],
         "http_body": [_request(1, "account_signTransaction", _txs()[0]), b"[]", b"[1,{}]"],
+        "http_chunked": [b"\x40" + b"5\r\nhello\r\n0\r\n\r\n", b"\x04" + b"a;x=1\r\n0123456789\r\n0\r\nT: 1\r\n\r\n",
+                         b"\xff" + b"2\r\n{}XX"],
         "hex_and_address": [b"0x", b"0x01", b"0xdeadBEEF", A.encode(), b"0x" + b"0" * 64],
         "media_type": [b"text/plain", b"application/x-clique-header", b"text/plain; charset=utf-8",
                        b'multipart/mixed; boundary="a b"', b"data/typed;a=1;b*=utf-8''%41"],

@@ -13,6 +13,7 @@ fuzzer ever found with the same code: ``TARGETS[name](data)``.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,7 @@ from signer.errors import SignerError
 from signer.rpc.dispatch import Dispatcher
 from signer.rpc.envelope import encode
 from signer.rpc.framing import StreamDecoder, decode_value
+from signer.rpc.httpbody import MalformedChunks, read_chunked
 from signer.rpc.httpchecks import CorsPolicy, accepts_gzip, content_length, content_type_ok, host_allowed
 from signer.types import Metadata
 from signer.validation.abidecode import AbiDecodeError
@@ -223,6 +225,16 @@ def http_headers(data: bytes) -> None:
     CorsPolicy(["https://a.example"]).preflight("https://a.example", "POST", text)
 
 
+@_declared(MalformedChunks)
+def http_chunked(data: bytes) -> None:
+    """A chunked request body as the HTTP server reads it: never more than the limit, and a body
+    read to its end only when the framing said it ended."""
+    limit = 1 + (data[0] % 256) if data else 1
+    body = read_chunked(io.BufferedReader(io.BytesIO(data[1:])), limit)
+    assert len(body.data) <= limit
+    assert body.state in ("complete", "cut", "short")
+
+
 def _load_kzg_setup() -> None:
     from signer.codecs.blobs import kzg_setup
 
@@ -238,6 +250,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     for t in (
         framing,
         http_body,
+        http_chunked,
         hex_and_address,
         media_type,
         clique_header,
