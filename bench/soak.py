@@ -22,6 +22,7 @@ import os
 import subprocess
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from signer.tools.gethnet import GethNode, clique_genesis
 from signer.tools.peers import GETH_SEALER
-from signer.tools.processes import free_port
+from signer.tools.processes import LOOPBACK, free_port
 from signer.tools.sandbox import Sandbox
 from signer.tools.txflow import FUNDER, TxFlow
 
@@ -68,9 +69,10 @@ class Sample:
 
 
 def _metrics(port: int) -> dict[str, list[tuple[dict[str, str], float]]]:
-    out = subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port}/metrics"], capture_output=True, check=True)
+    with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
     samples: dict[str, list[tuple[dict[str, str], float]]] = {}
-    for family in text_string_to_metric_families(out.stdout.decode()):
+    for family in text_string_to_metric_families(text):
         for sample in family.samples:
             samples.setdefault(sample.name, []).append((dict(sample.labels), float(sample.value)))
     return samples

@@ -35,8 +35,6 @@ if TYPE_CHECKING:  # imported where used: prometheus_client, the rule engine and
     from signer.ops.readiness import Readiness
     from signer.vault import Vault
 
-__all__ = ["App", "StartupError", "make_backends", "run_daemon"]
-
 log = logging.getLogger("sealward")
 
 

@@ -48,6 +48,11 @@ def count_values(data: bytes) -> int:
     return data.count(b"{") + data.count(b"[") + data.count(b",")
 
 
+def _refuse_too_many_values(data: bytes, max_values: int | None) -> None:
+    if max_values is not None and count_values(data) > max_values:
+        raise LimitExceeded(f"too many values in one message (limit {max_values})")
+
+
 def decode_value(data: bytes, max_values: int | None = None) -> Any:
     """Decode exactly one JSON value (surrounding whitespace allowed) or raise ``ParseError``
     with the message Go's decoder gives (it quotes one character of the input at most);
@@ -55,8 +60,7 @@ def decode_value(data: bytes, max_values: int | None = None) -> Any:
 
     Bytes that are not UTF-8 become U+FFFD, one per byte, as in Go; outside a string they are
     a syntax error either way."""
-    if max_values is not None and count_values(data) > max_values:
-        raise LimitExceeded(f"too many values in one message (limit {max_values})")
+    _refuse_too_many_values(data, max_values)
     try:
         return _DECODER.decode(go_text(data))
     except (ValueError, RecursionError):
@@ -80,8 +84,7 @@ def decode_http_body(data: bytes, max_values: int | None = None) -> Any:
     ``NoMessage`` for an empty body; ``ParseError`` with geth's one text when the first value is
     not JSON; ``LimitExceeded`` as for ``decode_value``.
     """
-    if max_values is not None and count_values(data) > max_values:
-        raise LimitExceeded(f"too many values in one message (limit {max_values})")
+    _refuse_too_many_values(data, max_values)
     text = go_text(data)
     start = len(text) - len(text.lstrip(" \t\r\n"))
     if start == len(text):
