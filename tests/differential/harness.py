@@ -113,6 +113,17 @@ class Peer:
         if self.http_port is not None:
             args += ["--http", "--http.addr", "127.0.0.1", "--http.port", str(self.http_port)]
         self.process = SignerProcess(args, self.ui, self.configdir / "clef.ipc", command=self.command)
+        self._await_startup_message()
+
+    def _await_startup_message(self, timeout: float = 30) -> None:
+        """Both programs open their socket and then tell the UI they started: a request sent in
+        between would find ``ui_onSignerStartup`` in its own transcript (seen in CI)."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while not any(b'"ui_onSignerStartup"' in line for line in self.process.ui_lines):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} sent no ui_onSignerStartup within {timeout:g} s")
+            time.sleep(0.01)
 
     def stop(self) -> None:
         if self.process is not None:
